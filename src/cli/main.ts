@@ -1,0 +1,76 @@
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import { readFileSync } from "node:fs";
+import type { CommandDefinition } from "./command.js";
+import { CliError, EXIT_INTERNAL, UsageError } from "./errors.js";
+import { initCommand } from "./init.js";
+import { validateCommand } from "./validate.js";
+import { synthCommand } from "./synth.js";
+import { coordinatorCommand } from "./coordinator.js";
+import { imdsCommand } from "./imds.js";
+import { agentCommand } from "./agent.js";
+import { e2eCommand } from "./e2e.js";
+
+const commands: CommandDefinition<any>[] = [
+  initCommand,
+  validateCommand,
+  synthCommand,
+  coordinatorCommand,
+  imdsCommand,
+  agentCommand,
+  e2eCommand,
+];
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
+}
+
+function reportError(err: unknown): number {
+  if (err instanceof CliError) {
+    process.stderr.write(`provisioner: ${err.message}\n`);
+    if (err.hint) process.stderr.write(`  fix: ${err.hint}\n`);
+    return err.exitCode;
+  }
+  const e = err instanceof Error ? err : new Error(String(err));
+  process.stderr.write(`provisioner: internal error: ${e.stack ?? e.message}\n`);
+  return EXIT_INTERNAL;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  const cli = yargs(argv)
+    .scriptName("provisioner")
+    .usage("$0 <command> [options]\n\nToolkit for Coder template authors: scaffold, validate, synthesize and test multi-agent templates end to end.")
+    .version(version())
+    .help()
+    .alias("h", "help")
+    .strict()
+    .recommendCommands()
+    .demandCommand(1, "Specify a command.")
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .fail((msg, err) => {
+      if (err) throw err;
+      throw new UsageError(msg ?? "invalid usage", "run `provisioner --help` (or `provisioner <command> --help`) for usage");
+    });
+  for (const def of commands) {
+    cli.command({
+      command: def.command,
+      describe: def.describe,
+      builder: def.builder,
+      handler: async (args) => {
+        exitCode = (await def.run(args)) ?? 0;
+      },
+    });
+  }
+  try {
+    await cli.parseAsync();
+  } catch (err) {
+    return reportError(err);
+  }
+  return exitCode;
+}
+
+const code = await main(hideBin(process.argv));
+// Let stdout drain before exiting; servers keep the process alive on their own.
+process.exitCode = code;
