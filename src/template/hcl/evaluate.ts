@@ -11,8 +11,8 @@ export interface EvalScope {
   moduleDir: string;
   /** var.* values. */
   variables?: Record<string, HclValue>;
-  /** local.* as raw expression sources, evaluated lazily (and memoised) in this scope. */
-  locals?: Record<string, string>;
+  /** local.* as raw HCL expression sources (or `{ json }` values of .tf.json files), evaluated lazily and memoised. */
+  locals?: Record<string, string | { json: unknown }>;
   /**
    * Every other reference as traversal parts: `coder_agent.main[0].init_script` →
    * ["coder_agent", "main", 0, "init_script"]. The longest static traversal is asked first, then
@@ -55,12 +55,27 @@ export class Evaluator {
     if (this.localsInProgress.has(name)) throw new EvalError(`local.${name} refers to itself`);
     this.localsInProgress.add(name);
     try {
-      const value = this.eval(parseExpression(source), new Map());
+      const value = typeof source === "string" ? this.eval(parseExpression(source), new Map()) : this.json(source.json);
       this.localCache.set(name, value);
       return value;
     } finally {
       this.localsInProgress.delete(name);
     }
+  }
+
+  /** Terraform JSON syntax: strings are templates, arrays and objects are evaluated element-wise. */
+  json(v: unknown): HclValue {
+    if (typeof v === "string") {
+      const t = parseTemplate(v);
+      return t.kind === "template" ? this.template(t.parts, new Map()) : this.eval(t, new Map());
+    }
+    if (Array.isArray(v)) return v.map((x) => this.json(x));
+    if (v !== null && typeof v === "object") {
+      const out: Record<string, HclValue> = {};
+      for (const [k, x] of Object.entries(v)) out[k] = this.json(x);
+      return out;
+    }
+    return v as HclValue;
   }
 
   eval(e: Expr, vars: Vars): HclValue {
@@ -366,19 +381,5 @@ export function evaluateTemplate(template: string, scope: EvalScope, vars: Recor
 
 /** Terraform JSON syntax: strings are templates, arrays and objects are evaluated element-wise. */
 export function evaluateJsonExpression(value: unknown, scope: EvalScope): HclValue {
-  const ev = new Evaluator(scope);
-  const walk = (v: unknown): HclValue => {
-    if (typeof v === "string") {
-      const t = parseTemplate(v);
-      return t.kind === "template" ? ev.template(t.parts, new Map()) : ev.eval(t, new Map());
-    }
-    if (Array.isArray(v)) return v.map(walk);
-    if (v !== null && typeof v === "object") {
-      const out: Record<string, HclValue> = {};
-      for (const [k, x] of Object.entries(v)) out[k] = walk(x);
-      return out;
-    }
-    return v as HclValue;
-  };
-  return walk(value);
+  return new Evaluator(scope).json(value);
 }

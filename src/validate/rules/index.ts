@@ -1,0 +1,11 @@
+import type { Rule } from "../rule.js";
+import { agentFields } from "./agent-fields.js";
+import { agentNameWiring } from "./agent-name-wiring.js";
+import { appFields } from "./app-fields.js";
+import { cloudConfig } from "./cloud-config.js";
+import { identityCloudMismatch } from "./identity-cloud-mismatch.js";
+import { initScriptUnused } from "./init-script-unused.js";
+import { mixedAuth } from "./mixed-auth.js";
+import { scriptFields } from "./script-fields.js";
+
+export const RULES: Rule[] = [agentNameWiring, initScriptUnused, identityCloudMismatch, agentFields, mixedAuth, appFields, scriptFields, cloudConfig];
