@@ -170,24 +170,25 @@ export function referencedAgents(attr: AttrValue, locals: Record<string, AttrVal
   return out;
 }
 
-function userDataOf(r: ResourceModel): Pick<InstanceModel, "userData" | "userDataAttribute" | "userDataIsBase64"> {
+function userDataOf(r: ResourceModel): Pick<InstanceModel, "userData" | "userDataAttribute" | "userDataIsBase64" | "userDataIsScript"> {
   const spec = INSTANCE_TYPES[r.type];
   for (const u of spec.userData) {
     const attr = r.attributes[u.attr];
     if (!attr) continue;
-    if (!u.key) return { userData: attr, userDataAttribute: u.attr, userDataIsBase64: u.base64 };
+    const kind = { userDataIsBase64: u.base64, userDataIsScript: u.script === true };
+    if (!u.key) return { userData: attr, userDataAttribute: u.attr, ...kind };
     // metadata = { "user-data" = … }: find the key's value inside the object expression.
     if (attr.syntax === "hcl" && attr.expr.kind === "object") {
       const item = attr.expr.items.find((i) => i.key.kind === "literal" ? i.key.value === u.key : i.key.kind === "template" && i.key.parts.length === 1 && i.key.parts[0].kind === "text" && i.key.parts[0].text === u.key);
       if (item) {
         const source = attr.source.slice(item.value.pos.offset - attr.expr.pos.offset);
-        return { userData: { syntax: "hcl", source, expr: item.value, file: attr.file, line: item.value.pos.line + attr.line - 1 }, userDataAttribute: `${u.attr}.${u.key}`, userDataIsBase64: u.base64 };
+        return { userData: { syntax: "hcl", source, expr: item.value, file: attr.file, line: item.value.pos.line + attr.line - 1 }, userDataAttribute: `${u.attr}.${u.key}`, ...kind };
       }
     } else if (attr.syntax === "json" && attr.value && typeof attr.value === "object" && u.key in (attr.value as object)) {
-      return { userData: { ...attr, value: (attr.value as Record<string, unknown>)[u.key] }, userDataAttribute: `${u.attr}.${u.key}`, userDataIsBase64: u.base64 };
+      return { userData: { ...attr, value: (attr.value as Record<string, unknown>)[u.key] }, userDataAttribute: `${u.attr}.${u.key}`, ...kind };
     }
   }
-  return { userDataIsBase64: false };
+  return { userDataIsBase64: false, userDataIsScript: false };
 }
 
 /** Reads every .tf and .tf.json file of a template directory (the root module) into a model. */

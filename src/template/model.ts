@@ -55,6 +55,8 @@ export interface InstanceModel {
   userData?: AttrValue;
   /** True when the attribute holds base64 (aws user_data_base64, azure custom_data). */
   userDataIsBase64: boolean;
+  /** True when the attribute is always run as a script (GCP startup scripts), shebang or not. */
+  userDataIsScript: boolean;
   agents: AgentModel[];
 }
 
@@ -71,7 +73,7 @@ export interface TemplateModel {
 }
 
 /** VM resource types that carry user data and an instance identity. */
-export const INSTANCE_TYPES: Record<string, { cloud: Cloud; userData: { attr: string; key?: string; base64: boolean }[] }> = {
+export const INSTANCE_TYPES: Record<string, { cloud: Cloud; userData: { attr: string; key?: string; base64: boolean; script?: boolean }[] }> = {
   aws_instance: {
     cloud: "aws",
     userData: [
@@ -82,9 +84,9 @@ export const INSTANCE_TYPES: Record<string, { cloud: Cloud; userData: { attr: st
   google_compute_instance: {
     cloud: "gcp",
     userData: [
-      { attr: "metadata_startup_script", base64: false },
+      { attr: "metadata_startup_script", base64: false, script: true },
       { attr: "metadata", key: "user-data", base64: false },
-      { attr: "metadata", key: "startup-script", base64: false },
+      { attr: "metadata", key: "startup-script", base64: false, script: true },
     ],
   },
   azurerm_linux_virtual_machine: {
@@ -105,6 +107,9 @@ export const INSTANCE_TYPES: Record<string, { cloud: Cloud; userData: { attr: st
 
 /** A template that cannot be read: which file, where, and why. */
 export class TemplateLoadError extends Error {
+  /** The message without the location. */
+  readonly reason: string;
+
   constructor(
     readonly code: string,
     readonly file: string,
@@ -113,6 +118,7 @@ export class TemplateLoadError extends Error {
     readonly column?: number,
   ) {
     super(`${file}${line ? `:${line}${column ? `:${column}` : ""}` : ""}: ${message}`);
+    this.reason = message;
     this.name = "TemplateLoadError";
   }
 }

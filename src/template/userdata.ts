@@ -177,8 +177,11 @@ function multipart(text: string, plan: UserDataPlan): void {
   }
 }
 
-/** Reads rendered user data into files to write and commands to run. */
-export function interpretUserData(text: string): UserDataPlan {
+/**
+ * Reads rendered user data into files to write and commands to run. `asScript` is for attributes
+ * the cloud always runs as a script (GCP startup scripts).
+ */
+export function interpretUserData(text: string, asScript = false): UserDataPlan {
   const plan: UserDataPlan = { format: "unknown", files: [], commands: [], ignoredKeys: [], problems: [] };
   const trimmed = text.replace(/^\uFEFF/, "");
   if (trimmed.trim() === "") {
@@ -189,7 +192,7 @@ export function interpretUserData(text: string): UserDataPlan {
   } else if (/^content-type:\s*multipart\//im.test(trimmed.slice(0, 2000)) && /^(mime-version|content-type):/i.test(trimmed)) {
     plan.format = "multipart";
     multipart(trimmed, plan);
-  } else if (trimmed.startsWith("#!")) {
+  } else if (trimmed.startsWith("#!") || asScript) {
     plan.format = "shell";
     plan.commands.push({ origin: "script", script: trimmed });
   }

@@ -52,7 +52,9 @@ export function createRuleContext(model: TemplateModel): RuleContext {
       const agentNames = instance.agents.map((a) => a.name);
       try {
         const text = renderUserData(instance, scope);
-        const plan = text === undefined ? undefined : interpretUserData(text);
+        // A real init_script starts with a shebang, so user data that *is* an init script is a script.
+        const startsWithScript = text !== undefined && agentNames.some((a) => text.trimStart().startsWith(initScriptMarker(a)));
+        const plan = text === undefined ? undefined : interpretUserData(text, instance.userDataIsScript || startsWithScript);
         result = { text, plan, starts: plan ? findAgentStarts(plan, agentNames) : new Map(agentNames.map((a) => [a, []])) };
       } catch (err) {
         result = { error: (err as Error).message, starts: new Map(agentNames.map((a) => [a, []])) };

@@ -27,7 +27,7 @@ export async function validateTemplate(path: string): Promise<TemplateResult> {
     model = await loadTemplate(path);
   } catch (err) {
     if (err instanceof TemplateLoadError) {
-      return { path, findings: [], loadError: { code: err.code, file: err.file, line: err.line, column: err.column, message: err.message } };
+      return { path, findings: [], loadError: { code: err.code, file: err.file, line: err.line, column: err.column, message: err.reason } };
     }
     throw err;
   }
