@@ -3,7 +3,7 @@ import { UsageError } from "../cli/errors.js";
 import { AGENT_NAME_PATTERN } from "../template/names.js";
 import type { AwsMultiAgentOptions, GeneratedFile } from "./options.js";
 
-const TEMPLATE_DIR = new URL("../../templates/aws-multi-agent/", import.meta.url);
+export const TEMPLATE_DIR = new URL("../../templates/aws-multi-agent/", import.meta.url);
 const REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$/;
 const INSTANCE_TYPE_PATTERN = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
 
@@ -81,16 +81,16 @@ export async function renderAwsMultiAgent(options: AwsMultiAgentOptions): Promis
     agentListCode: options.agents.map((a) => `\`${a}\``).join(", "),
     sortedAgentList: sorted.join(", "),
   };
-  const files: [string, string][] = [
-    ["main.tf", "main.tf.hbs"],
-    ["cloud-init.yaml.tftpl", "cloud-init.yaml.tftpl.hbs"],
-    ["README.md", "README.md.hbs"],
+  // The cloud-config is a Terraform template already (shared with the cdktf construct): copied as is.
+  const files: [path: string, source: string, handlebars: boolean][] = [
+    ["main.tf", "main.tf.hbs", true],
+    ["cloud-init.yaml.tftpl", "cloud-init.yaml.tftpl", false],
+    ["README.md", "README.md.hbs", true],
   ];
   const out: GeneratedFile[] = [];
-  for (const [path, source] of files) {
+  for (const [path, source, handlebars] of files) {
     const text = await readFile(new URL(source, TEMPLATE_DIR), "utf8");
-    const render = Handlebars.compile(text, { noEscape: true, strict: true });
-    out.push({ path, content: render(context) });
+    out.push({ path, content: handlebars ? Handlebars.compile(text, { noEscape: true, strict: true })(context) : text });
   }
   return out;
 }

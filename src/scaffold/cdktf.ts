@@ -1,10 +1,34 @@
+import { readFile } from "node:fs/promises";
 import type { AwsMultiAgentOptions, GeneratedFile } from "./options.js";
 
+const TEMPLATE_DIR = new URL("../../templates/aws-multi-agent-cdktf/", import.meta.url);
+
 /**
- * Renders the `init aws-multi-agent --cdktf` project: a small TypeScript cdktf project that builds
- * the same template as the HCL scaffold with the constructs in src/constructs.
- * (Owned by the cdktf helper; this placeholder throws until implemented.)
+ * Renders the `init aws-multi-agent --cdktf` project: a small TypeScript cdktf program that builds
+ * the same template as the HCL scaffold with the constructs of `provisioner/constructs`.
  */
-export async function renderCdktfProject(_options: AwsMultiAgentOptions): Promise<GeneratedFile[]> {
-  throw new Error("renderCdktfProject is not implemented yet");
+export async function renderCdktfProject(options: AwsMultiAgentOptions): Promise<GeneratedFile[]> {
+  const { default: Handlebars } = await import("handlebars");
+  const pkg = JSON.parse(await readFile(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  const context = {
+    ...options,
+    version: pkg.version,
+    agentCount: options.agents.length,
+    agentList: options.agents.join(", "),
+    sortedAgentList: [...options.agents].sort().join(", "),
+    agentsArray: options.agents.map((a) => JSON.stringify(a)).join(", "),
+  };
+  const files: [path: string, source: string][] = [
+    ["main.ts", "main.ts.hbs"],
+    ["package.json", "package.json.hbs"],
+    ["cdktf.json", "cdktf.json"],
+    ["tsconfig.json", "tsconfig.json"],
+    ["README.md", "README.md.hbs"],
+  ];
+  const out: GeneratedFile[] = [];
+  for (const [path, source] of files) {
+    const text = await readFile(new URL(source, TEMPLATE_DIR), "utf8");
+    out.push({ path, content: source.endsWith(".hbs") ? Handlebars.compile(text, { noEscape: true, strict: true })(context) : text });
+  }
+  return out;
 }

@@ -1,0 +1,88 @@
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadTemplate } from "../../src/template/load.js";
+import type { TemplateModel } from "../../src/template/model.js";
+import { repoRoot, runCli } from "../support/cli.js";
+import { renderAll } from "../support/render.js";
+
+const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
+const readJson = (p: string) => JSON.parse(readFileSync(p, "utf8")) as Record<string, any>;
+
+function summary(model: TemplateModel) {
+  return {
+    agents: model.agents.map((a) => ({ name: a.name, auth: a.auth, arch: a.arch, os: a.os, instance: a.instance && `${a.instance.resource.type}.${a.instance.resource.name}`, tie: a.tie })).sort((x, y) => x.name.localeCompare(y.name)),
+    instances: model.instances.map((i) => `${i.resource.type}.${i.resource.name}`),
+  };
+}
+
+describe("provisioner synth (cdktf)", () => {
+  let out: string;
+  beforeAll(async () => {
+    out = tmp("synth-");
+    const r = await runCli(["synth", "--app", "examples/cdktf/main.ts", "--out", out, "--json"]);
+    expect(r.stderr).toBe("");
+    expect(r.exitCode).toBe(0);
+    expect(JSON.parse(r.stdout).stacks).toEqual([{ name: "aws-multi-agent", dir: out, file: join(out, "cdk.tf.json") }]);
+  });
+
+  it("writes plain Terraform: no backend, no cdktf metadata, no absolute paths, coder and aws providers", () => {
+    const text = readFileSync(join(out, "cdk.tf.json"), "utf8");
+    const doc = JSON.parse(text);
+    expect(doc.terraform.backend).toBeUndefined();
+    expect(text).not.toContain('"//"');
+    expect(text).not.toContain(out);
+    expect(text).not.toContain(repoRoot);
+    expect(doc.terraform.required_providers.coder.source).toBe("coder/coder");
+    expect(doc.terraform.required_providers.aws.version).toBe("5.100.0");
+    expect(doc.provider.aws[0].region).toBe("us-east-1");
+  });
+
+  it("matches the committed example output (regenerate with `npx provisioner synth`)", () => {
+    expect(readJson(join(out, "cdk.tf.json"))).toEqual(readJson(join(repoRoot, "examples/cdktf/out/cdk.tf.json")));
+  });
+
+  it("has the same agents, instance ties and CODER_AGENT_NAME wiring as the HCL example", async () => {
+    const cdk = await loadTemplate(out);
+    const hcl = await loadTemplate(join(repoRoot, "examples/templates/aws-multi-agent"));
+    expect(summary(cdk)).toEqual(summary(hcl));
+    expect(summary(cdk).agents.map((a) => a.tie)).toEqual(["coder_agent_instance", "coder_agent_instance"]);
+    const rendered = renderAll(cdk)["aws_instance.workspace"]!;
+    expect(rendered).toBe(renderAll(hcl)["aws_instance.workspace"]);
+    expect(rendered).toContain('"CODER_AGENT_NAME=main"');
+    expect(rendered).toContain(Buffer.from("#!/bin/sh\necho init dev\n").toString("base64"));
+  });
+
+  it("passes provisioner validate", async () => {
+    const r = await runCli(["validate", out]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/0 errors, 0 warnings/);
+  });
+
+  it("init --cdktf scaffolds a project that synthesizes the same template", async () => {
+    const dir = join(tmp("cdktf-init-"), "proj");
+    const init = await runCli(["init", "aws-multi-agent", dir, "--cdktf"]);
+    expect(init.exitCode).toBe(0);
+    expect(readFileSync(join(dir, "main.ts"), "utf8")).toContain('from "provisioner/constructs"');
+    // As after `npm install`: the project resolves `provisioner` from its node_modules.
+    mkdirSync(join(dir, "node_modules"));
+    symlinkSync(repoRoot, join(dir, "node_modules", "provisioner"));
+    const r = await runCli(["synth"], { cwd: dir });
+    expect(r.exitCode).toBe(0);
+    expect(readJson(join(dir, "template", "cdk.tf.json"))).toEqual(readJson(join(out, "cdk.tf.json")));
+  });
+
+  it("exits 2 naming the file when the app is broken", async () => {
+    const dir = tmp("broken-");
+    const app = join(dir, "main.ts");
+    writeFileSync(app, 'export default function () { throw new Error("boom in app"); }\n');
+    const r = await runCli(["synth", "--app", app, "--out", join(dir, "out")]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(app);
+    expect(r.stderr).toContain("boom in app");
+    const missing = await runCli(["synth", "--app", join(dir, "nope.ts")]);
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toMatch(/not found/);
+  });
+});
