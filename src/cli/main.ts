@@ -1,5 +1,3 @@
-import yargs from "yargs";
-import { hideBin } from "yargs/helpers";
 import { readFileSync } from "node:fs";
 import type { CommandDefinition } from "./command.js";
 import { CliError, EXIT_INTERNAL, UsageError } from "./errors.js";
@@ -37,11 +35,38 @@ function reportError(err: unknown): number {
   return EXIT_INTERNAL;
 }
 
+const DESCRIPTION = "Toolkit for Coder template authors: scaffold, validate, synthesize and test multi-agent templates end to end.";
+
+/**
+ * Top-level help without loading yargs (its import alone costs ~100 ms): the command list comes
+ * from the light command metadata. Every other invocation goes through yargs.
+ */
+function topLevelHelp(): string {
+  const width = Math.max(...commands.map((c) => c.command.length)) + "provisioner ".length;
+  const lines = ["provisioner <command> [options]", "", DESCRIPTION, "", "Commands:"];
+  for (const c of commands) lines.push(`  ${`provisioner ${c.command}`.padEnd(width)}  ${c.describe}`);
+  lines.push("", "Options:", "      --version  Show version number", "  -h, --help     Show help", "", "Run `provisioner <command> --help` for the options of a command.");
+  return lines.join("\n") + "\n";
+}
+
 export async function main(argv: string[]): Promise<number> {
+  if (argv.length === 1 && (argv[0] === "--help" || argv[0] === "-h")) {
+    process.stdout.write(topLevelHelp());
+    return 0;
+  }
+  if (argv.length === 1 && argv[0] === "--version") {
+    process.stdout.write(version() + "\n");
+    return 0;
+  }
+  if (argv.length === 0) {
+    process.stderr.write(topLevelHelp() + "\nprovisioner: specify a command\n");
+    return 2;
+  }
+  const { default: yargs } = await import("yargs");
   let exitCode = 0;
   const cli = yargs(argv)
     .scriptName("provisioner")
-    .usage("$0 <command> [options]\n\nToolkit for Coder template authors: scaffold, validate, synthesize and test multi-agent templates end to end.")
+    .usage(`$0 <command> [options]\n\n${DESCRIPTION}`)
     .version(version())
     .help()
     .alias("h", "help")
@@ -71,6 +96,6 @@ export async function main(argv: string[]): Promise<number> {
   return exitCode;
 }
 
-const code = await main(hideBin(process.argv));
+const code = await main(process.argv.slice(2));
 // Let stdout drain before exiting; servers keep the process alive on their own.
 process.exitCode = code;

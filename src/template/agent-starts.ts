@@ -68,10 +68,13 @@ function base64Carriers(text: string, markers: string[]): Carrier[] {
 /** Starts of each agent found in the plan, by agent name. */
 export function findAgentStarts(plan: UserDataPlan, agents: string[]): Map<string, AgentStart[]> {
   const markers = agents.map(initScriptMarker);
-  const commands = plan.commands.map((c) => ({ origin: c.origin, text: commandText(c) }));
+  const commands = plan.commands.map((c) => {
+    const text = commandText(c);
+    return { origin: c.origin, text, carriers: base64Carriers(text, markers) };
+  });
   const files = plan.files.map((f) => ({ origin: `file ${f.path}`, path: f.path, text: f.content }));
   const carriers: Carrier[] = plan.files.filter((f) => markers.some((m) => f.content.includes(m))).map((f) => ({ path: f.path, content: f.content }));
-  for (const c of commands) carriers.push(...base64Carriers(c.text, markers));
+  for (const c of commands) carriers.push(...c.carriers);
 
   const starts = new Map<string, AgentStart[]>(agents.map((a) => [a, []]));
   const add = (agent: string, s: AgentStart) => {
@@ -84,7 +87,7 @@ export function findAgentStarts(plan: UserDataPlan, agents: string[]): Map<strin
     const marker = initScriptMarker(agent);
     for (const c of commands) {
       const inline = c.text.indexOf(marker);
-      const viaBase64 = base64Carriers(c.text, [marker]).length > 0;
+      const viaBase64 = c.carriers.some((b) => b.content.includes(marker));
       if (inline >= 0 && !viaBase64) add(agent, { origin: c.origin, nameSet: agentNameAt(c.text, inline) });
     }
     for (const carrier of carriedBy(agent)) {
@@ -94,7 +97,7 @@ export function findAgentStarts(plan: UserDataPlan, agents: string[]): Map<strin
         const at = c.text.indexOf(carrier.path);
         if (at < 0) continue;
         // The command that decodes the script into place does not start it.
-        if (base64Carriers(c.text, [marker]).some((b) => b.path === carrier.path)) continue;
+        if (c.carriers.some((b) => b.path === carrier.path)) continue;
         add(agent, { origin: c.origin, nameSet: agentNameAt(c.text, at) ?? own });
       }
       for (const f of files) {

@@ -1,4 +1,4 @@
-import { type EvalScope, Evaluator, type HclValue, parseExpression } from "./hcl/index.js";
+import { type EvalScope, Evaluator, type HclValue } from "./hcl/index.js";
 import type { AttrValue, InstanceModel, ResourceModel, TemplateModel } from "./model.js";
 
 /** Values the renderer substitutes for what only Coder and the cloud know at apply time. */
@@ -23,7 +23,7 @@ export function templateScope(model: TemplateModel, values: RenderValues): EvalS
     else if (v.default) variables[name] = evalAttr(bootstrap, v.default);
   }
   const locals: NonNullable<EvalScope["locals"]> = {};
-  for (const [name, attr] of Object.entries(model.locals)) locals[name] = attr.syntax === "hcl" ? attr.source : { json: attr.value };
+  for (const [name, attr] of Object.entries(model.locals)) locals[name] = attr.syntax === "hcl" ? { expr: attr.expr } : { json: attr.value };
   const byKey = new Map<string, ResourceModel>();
   for (const r of model.resources) byKey.set(`${r.type}.${r.name}`, r);
   for (const r of model.data) byKey.set(`data.${r.type}.${r.name}`, r);
@@ -69,7 +69,7 @@ export function templateScope(model: TemplateModel, values: RenderValues): EvalS
 }
 
 function evalAttr(ev: Evaluator, attr: AttrValue): HclValue {
-  return attr.syntax === "hcl" ? ev.eval(parseExpression(attr.source), new Map()) : ev.json(attr.value);
+  return attr.syntax === "hcl" ? ev.eval(attr.expr, new Map()) : ev.json(attr.value);
 }
 
 /** Evaluates one attribute in a scope. */

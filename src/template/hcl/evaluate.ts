@@ -11,8 +11,8 @@ export interface EvalScope {
   moduleDir: string;
   /** var.* values. */
   variables?: Record<string, HclValue>;
-  /** local.* as raw HCL expression sources (or `{ json }` values of .tf.json files), evaluated lazily and memoised. */
-  locals?: Record<string, string | { json: unknown }>;
+  /** local.* as HCL expression sources or parsed expressions (or `{ json }` values of .tf.json files), evaluated lazily and memoised. */
+  locals?: Record<string, string | { expr: Expr } | { json: unknown }>;
   /**
    * Every other reference as traversal parts: `coder_agent.main[0].init_script` →
    * ["coder_agent", "main", 0, "init_script"]. The longest static traversal is asked first, then
@@ -55,7 +55,8 @@ export class Evaluator {
     if (this.localsInProgress.has(name)) throw new EvalError(`local.${name} refers to itself`);
     this.localsInProgress.add(name);
     try {
-      const value = typeof source === "string" ? this.eval(parseExpression(source), new Map()) : this.json(source.json);
+      const value =
+        typeof source === "string" ? this.eval(parseExpression(source), new Map()) : "expr" in source ? this.eval(source.expr, new Map()) : this.json(source.json);
       this.localCache.set(name, value);
       return value;
     } finally {

@@ -13,6 +13,8 @@ export class HclSyntaxError extends Error {
 }
 
 const IDENT_START = /[A-Za-z_]/;
+/** Template characters with no special meaning: everything but `$`, `%`, `\`, quotes and newlines. */
+const LITERAL_RUN = /[^$%\\"\n]+/y;
 const IDENT_CHAR = /[A-Za-z0-9_-]/;
 
 /** Raw template pieces before directives are nested. */
@@ -513,12 +515,19 @@ class Parser {
           text += String.fromCodePoint(parseInt(hex, 16));
           this.i += 2 + len;
         } else this.fail(`invalid escape sequence \\${n}`);
-      } else {
-        text += c;
-        this.i++;
+      } else if (c === "\n") {
         // HCL's scanner ends a literal token after each newline; strip markers and heredoc
         // indentation act on single tokens, so keep the same boundaries.
-        if (c === "\n") flush();
+        text += c;
+        this.i++;
+        flush();
+      } else {
+        // Copy the run of plain characters up to the next one that needs a look.
+        LITERAL_RUN.lastIndex = this.i;
+        const m = LITERAL_RUN.exec(this.src);
+        const run = m && m.index === this.i ? m[0] : c;
+        text += run;
+        this.i += run.length;
       }
     }
     flush();
