@@ -1,0 +1,56 @@
+import { createPrivateKey, sign, verify, X509Certificate, type KeyObject } from "node:crypto";
+import { IdentityError } from "./errors.js";
+import type { IdentityKeys } from "./keys.js";
+
+/** A realistic EC2 instance identity document (JSON, as IMDS serves it). */
+export function awsIdentityDocument(fields: { instanceId: string; region?: string; accountId?: string; instanceType?: string; architecture?: string }): string {
+  const region = fields.region ?? "us-east-1";
+  return JSON.stringify(
+    {
+      accountId: fields.accountId ?? "123456789012",
+      architecture: fields.architecture ?? "x86_64",
+      availabilityZone: `${region}a`,
+      billingProducts: null,
+      devpayProductCodes: null,
+      marketplaceProductCodes: null,
+      imageId: "ami-0123456789abcdef0",
+      instanceId: fields.instanceId,
+      instanceType: fields.instanceType ?? "t3.medium",
+      kernelId: null,
+      pendingTime: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+      privateIp: "10.0.0.10",
+      ramdiskId: null,
+      region,
+      version: "2017-09-30",
+    },
+    null,
+    2,
+  );
+}
+
+/** Base64 RSA-SHA256 (PKCS#1 v1.5) signature over the exact document bytes. */
+export function signAwsIdentityDocument(keys: IdentityKeys, document: string): string {
+  return sign("sha256", Buffer.from(document, "utf8"), createPrivateKey(keys.aws.privateKeyPem)).toString("base64");
+}
+
+export function awsPublicKeys(certificates: string[]): KeyObject[] {
+  return certificates.map((pem) => new X509Certificate(pem).publicKey);
+}
+
+export function verifyAwsIdentity(publicKeys: KeyObject[], body: { document: string; signature: string }): { instanceId: string } {
+  const signature = Buffer.from(body.signature, "base64");
+  if (signature.length === 0) throw new IdentityError("signature is not base64");
+  const data = Buffer.from(body.document, "utf8");
+  if (!publicKeys.some((k) => verify("sha256", data, k, signature))) {
+    throw new IdentityError("signature does not verify against any trusted AWS certificate");
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(body.document);
+  } catch {
+    throw new IdentityError("document is not JSON");
+  }
+  const instanceId = (doc as { instanceId?: unknown })?.instanceId;
+  if (typeof instanceId !== "string" || instanceId === "") throw new IdentityError("document has no instanceId");
+  return { instanceId };
+}
