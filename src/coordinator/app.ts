@@ -1,0 +1,242 @@
+import { Hono, type Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { z } from "zod";
+import { IdentityError, type IdentityVerifier } from "../identity/index.js";
+import { ReportLifecycleRequest, type Manifest } from "../sdk/agent.js";
+import { AwsInstanceIdentityRequest, AzureInstanceIdentityRequest, GoogleInstanceIdentityRequest, SESSION_TOKEN_HEADER } from "../sdk/auth.js";
+import { ClaimRequest, CompleteJobRequest, CreateBuildRequest, CreateWorkspaceRequest, type AdminResourceSpec } from "../sdk/admin.js";
+import { PREBUILDS_SYSTEM_USER_ID } from "../sdk/reinit.js";
+import { HttpError } from "./http-error.js";
+import { iso, type AgentIdentity, type Store } from "./store.js";
+
+export const MAX_BODY_BYTES = 1 << 20;
+
+export interface AppDeps {
+  store: Store;
+  verifier: IdentityVerifier;
+  adminToken: string;
+  /** Absolute path of bin/provisioner.js, served as the agent "binary". */
+  cliPath: string;
+  log: (event: Record<string, unknown>) => void;
+  /** Called after a job completed successfully (issue: prebuild claim → reinit). */
+  onJobSucceeded?: (jobId: string) => Promise<void>;
+  /** The reinit SSE handler (needs the raw Node response). */
+  reinit?: (c: Context, agent: AgentIdentity) => Promise<Response>;
+  /** Claim a prebuild (admin). */
+  claim?: (workspaceId: string, body: z.infer<typeof ClaimRequest>) => Promise<unknown>;
+}
+
+type Env = { Variables: { agent: AgentIdentity } };
+
+/** Parses a JSON body against a schema: 400 `Request body must be valid JSON.` / `Validation failed.` like coderd. */
+export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
+  const text = await c.req.text();
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw HttpError.badRequest("Request body must be valid JSON.", (err as Error).message);
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    throw HttpError.badRequest(
+      "Validation failed.",
+      undefined,
+      parsed.error.issues.map((i) => ({ field: i.path.join(".") || "body", detail: i.message })),
+    );
+  }
+  return parsed.data;
+}
+
+const LAUNCHER = /^coder-(linux|darwin)-(amd64|arm64|armv7)$/;
+
+export function createApp(deps: AppDeps): Hono<Env> {
+  const { store, verifier, log } = deps;
+  const app = new Hono<Env>();
+
+  app.onError((err, c) => {
+    if (err instanceof HttpError) return c.json(err.body, err.status);
+    log({ level: "error", msg: "request failed", method: c.req.method, path: c.req.path, error: err.message });
+    return c.json({ message: "An internal error occurred.", detail: err.message }, 500);
+  });
+  app.notFound((c) => c.json({ message: "Route not found.", detail: `${c.req.method} ${c.req.path}` }, 404));
+  app.use(
+    "/api/*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new HttpError(413, { message: "Request body too large.", detail: `The limit is ${MAX_BODY_BYTES} bytes.` });
+      },
+    }),
+  );
+
+  app.get("/healthz", (c) => c.json({ status: "ok", database: store.db.kind }));
+
+  // The agent "binary": a launcher for this package's CLI, so `./coder agent` runs `provisioner agent`.
+  app.get("/bin/:file", (c) => {
+    const m = LAUNCHER.exec(c.req.param("file"));
+    if (!m) throw HttpError.notFound("Unknown agent binary.", `Available: coder-linux-amd64, coder-linux-arm64, coder-darwin-amd64, coder-darwin-arm64.`);
+    const body = `#!/bin/sh\n# provisioner agent launcher (${m[1]}/${m[2]})\nexec '${process.execPath}' '${deps.cliPath}' "$@"\n`;
+    return c.body(body, 200, { "Content-Type": "application/octet-stream" });
+  });
+
+  // ---- instance identity (SPEC §1) ----------------------------------------------------------
+
+  async function authenticate(c: Context, cloud: string, instanceId: string, agentName: string | undefined): Promise<Response> {
+    const name = agentName?.trim() || undefined;
+    const candidates = await store.authCandidates(instanceId);
+    let chosen;
+    if (name !== undefined) {
+      chosen = candidates.find((a) => a.name === name);
+      if (!chosen) {
+        if (candidates.length === 0) throw HttpError.notFound(`Instance with id "${instanceId}" not found.`);
+        throw HttpError.notFound(`No agent found with instance ID "${instanceId}" and name "${name}".`);
+      }
+    } else {
+      if (candidates.length === 0) throw HttpError.notFound(`Instance with id "${instanceId}" not found.`);
+      if (candidates.length > 1) {
+        const names = candidates.map((a) => a.name).sort();
+        log({ level: "warn", msg: "ambiguous instance identity", cloud, instance_id: instanceId, agents: names });
+        throw HttpError.conflict(`Multiple agents found with instance ID "${instanceId}". Set CODER_AGENT_NAME to one of: ${names.join(", ")}`);
+      }
+      chosen = candidates[0];
+    }
+    log({ level: "info", msg: "agent authenticated", cloud, instance_id: instanceId, agent: chosen.name, agent_id: chosen.id });
+    return c.json({ session_token: chosen.auth_token });
+  }
+
+  const invalid = (cloud: string, err: unknown): never => {
+    if (err instanceof IdentityError) throw HttpError.unauthorized(`Invalid ${cloud} identity.`, err.detail);
+    throw err;
+  };
+
+  app.post("/api/v2/workspaceagents/aws-instance-identity", async (c) => {
+    const body = await readJson(c, AwsInstanceIdentityRequest);
+    const { instanceId } = await verifier.aws(body).catch((e) => invalid("AWS", e));
+    return authenticate(c, "aws", instanceId, body.agent_name);
+  });
+  app.post("/api/v2/workspaceagents/azure-instance-identity", async (c) => {
+    const body = await readJson(c, AzureInstanceIdentityRequest);
+    const { vmId } = await verifier.azure(body).catch((e) => invalid("Azure", e));
+    return authenticate(c, "azure", vmId, body.agent_name);
+  });
+  app.post("/api/v2/workspaceagents/google-instance-identity", async (c) => {
+    const body = await readJson(c, GoogleInstanceIdentityRequest);
+    const { instanceId } = await verifier.gcp(body.json_web_token).catch((e) => invalid("GCP", e));
+    return authenticate(c, "gcp", instanceId, body.agent_name);
+  });
+
+  // ---- agent routes (token auth) ----------------------------------------------------------------
+
+  app.use("/api/v2/workspaceagents/me/*", async (c, next) => {
+    const token = c.req.header(SESSION_TOKEN_HEADER);
+    if (!token) throw HttpError.unauthorized("Agent token required.", `Set the ${SESSION_TOKEN_HEADER} header to the agent's token.`);
+    const agent = /^[0-9a-f-]{36}$/i.test(token) ? await store.agentByToken(token) : undefined;
+    if (!agent) throw HttpError.unauthorized("Workspace agent not authorized.", "The agent token is unknown or belongs to a deleted workspace.");
+    c.set("agent", agent);
+    await store.markConnected(agent.id);
+    await next();
+  });
+
+  app.get("/api/v2/workspaceagents/me/manifest", (c) => {
+    const a = c.get("agent");
+    const manifest: Manifest = {
+      agent_id: a.id,
+      agent_name: a.name,
+      owner_name: a.owner_name,
+      workspace_id: a.workspace_id,
+      workspace_name: a.workspace_name,
+      apps: a.apps as Manifest["apps"],
+      scripts: a.scripts as Manifest["scripts"],
+    };
+    return c.json(manifest);
+  });
+
+  app.post("/api/v2/workspaceagents/me/report-lifecycle", async (c) => {
+    const a = c.get("agent");
+    const body = await readJson(c, ReportLifecycleRequest);
+    await store.reportLifecycle(a.id, body.state, body.changed_at);
+    log({ level: "info", msg: "agent lifecycle", agent: a.name, agent_id: a.id, state: body.state });
+    return c.body(null, 204);
+  });
+
+  app.get("/api/v2/workspaceagents/me/reinit", async (c) => {
+    if (!deps.reinit) throw HttpError.notFound("Reinit is not available.");
+    return deps.reinit(c, c.get("agent"));
+  });
+
+  // ---- admin API ----------------------------------------------------------------------------------
+
+  const admin = async (c: Context, next: () => Promise<void>) => {
+    if (c.req.header(SESSION_TOKEN_HEADER) !== deps.adminToken) throw HttpError.unauthorized("You must be logged in as an administrator.", `Set the ${SESSION_TOKEN_HEADER} header to the coordinator's admin token.`);
+    await next();
+  };
+  app.use("/api/v2/provisioner/*", admin);
+  app.use("/api/v2/workspaces/*", admin);
+
+  app.post("/api/v2/provisioner/workspaces", async (c) => {
+    const body = await readJson(c, CreateWorkspaceRequest);
+    if (body.prebuild && body.owner) throw HttpError.badRequest("Validation failed.", undefined, [{ field: "owner", detail: "a prebuild is owned by the prebuilds system user; omit owner" }]);
+    const result = await store.db.transaction(async (tx) => {
+      const ownerId = body.prebuild ? PREBUILDS_SYSTEM_USER_ID : await store.userId(tx, body.owner ?? "admin");
+      const workspaceId = crypto.randomUUID();
+      await tx.query("INSERT INTO workspaces (id, name, owner_id) VALUES ($1, $2, $3)", [workspaceId, body.name, ownerId]);
+      const build = await store.insertBuild(tx, { workspaceId, transition: "start", initiatorId: ownerId, resources: body.resources, jobStatus: body.job });
+      return { workspaceId, ...build };
+    });
+    log({ level: "info", msg: "workspace created", workspace_id: result.workspaceId, name: body.name, prebuild: body.prebuild, agents: result.agents.map((a) => a.name) });
+    const ws = await store.workspace(store.db, result.workspaceId);
+    return c.json({ ...ws, agents: result.agents }, 201);
+  });
+
+  app.post("/api/v2/provisioner/workspaces/:id/builds", async (c) => {
+    const workspaceId = c.req.param("id");
+    const body = await readJson(c, CreateBuildRequest);
+    const before = await store.workspace(store.db, workspaceId);
+    const result = await store.db.transaction(async (tx) => {
+      const initiatorId = body.initiator ? await store.userId(tx, body.initiator) : before.owner_id;
+      const resources: AdminResourceSpec[] =
+        body.resources ??
+        before.latest_build.resources.map((r) => ({
+          type: r.type,
+          name: r.name,
+          instance_id: r.instance_id ?? undefined,
+          agents: r.agents.map((a) => ({ name: a.name, auth: a.auth, os: a.os as "linux", arch: a.arch as "amd64", apps: [], scripts: [] })),
+        }));
+      return store.insertBuild(tx, { workspaceId, transition: body.transition, initiatorId, resources, jobStatus: body.job });
+    });
+    if (body.job === "succeeded") await deps.onJobSucceeded?.(result.jobId);
+    const ws = await store.workspace(store.db, workspaceId);
+    log({ level: "info", msg: "build created", workspace_id: workspaceId, build_number: ws.latest_build.build_number, transition: body.transition });
+    return c.json({ workspace: ws, build: ws.latest_build, agents: result.agents }, 201);
+  });
+
+  app.post("/api/v2/provisioner/jobs/:id/complete", async (c) => {
+    const jobId = c.req.param("id");
+    const body = await readJson(c, CompleteJobRequest);
+    const rows = await store.db.query<{ id: string }>(
+      "UPDATE provisioner_jobs SET status = $2, error = $3, completed_at = now() WHERE id = $1 AND status IN ('pending', 'running') RETURNING id",
+      [jobId, body.status, body.error ?? null],
+    );
+    if (rows.length === 0) {
+      const exists = await store.db.query<{ status: string }>("SELECT status FROM provisioner_jobs WHERE id = $1", [jobId]);
+      if (exists.length === 0) throw HttpError.notFound("Provisioner job not found.", `No job with ID "${jobId}".`);
+      throw HttpError.conflict("Provisioner job is already completed.", `Job "${jobId}" is ${exists[0].status}.`);
+    }
+    log({ level: "info", msg: "job completed", job_id: jobId, status: body.status });
+    if (body.status === "succeeded") await deps.onJobSucceeded?.(jobId);
+    const job = (await store.db.query<Record<string, unknown>>("SELECT id, type, status, error, created_at, completed_at FROM provisioner_jobs WHERE id = $1", [jobId]))[0];
+    return c.json({ job: { ...job, created_at: iso(job.created_at), completed_at: iso(job.completed_at) } });
+  });
+
+  app.post("/api/v2/provisioner/workspaces/:id/claim", async (c) => {
+    if (!deps.claim) throw HttpError.notFound("Claim is not available.");
+    const body = await readJson(c, ClaimRequest);
+    return c.json(await deps.claim(c.req.param("id"), body));
+  });
+
+  app.get("/api/v2/workspaces/:id", async (c) => c.json(await store.workspace(store.db, c.req.param("id"))));
+  app.get("/api/v2/workspaceagents/:id", admin, async (c) => c.json(await store.agent(c.req.param("id")!)));
+
+  return app;
+}

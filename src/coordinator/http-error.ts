@@ -1,0 +1,25 @@
+import type { CoderResponse, ValidationError } from "../sdk/response.js";
+
+/** The one HTTP error type: a status and coderd's response body `{message, detail, validations}`. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 429 | 500 | 503,
+    readonly body: CoderResponse,
+  ) {
+    super(body.message);
+    this.name = "HttpError";
+  }
+
+  static badRequest(message: string, detail?: string, validations?: ValidationError[]): HttpError {
+    return new HttpError(400, { message, ...(detail ? { detail } : {}), ...(validations ? { validations } : {}) });
+  }
+  static unauthorized(message: string, detail?: string): HttpError {
+    return new HttpError(401, { message, ...(detail ? { detail } : {}) });
+  }
+  static notFound(message: string, detail?: string): HttpError {
+    return new HttpError(404, { message, ...(detail ? { detail } : {}) });
+  }
+  static conflict(message: string, detail?: string): HttpError {
+    return new HttpError(409, { message, ...(detail ? { detail } : {}) });
+  }
+}

@@ -1,0 +1,283 @@
+import { randomUUID } from "node:crypto";
+import type { AdminResourceSpec, CreatedAgent, Workspace, WorkspaceAgent, WorkspaceBuild } from "../sdk/admin.js";
+import type { AgentAuthType } from "../sdk/auth.js";
+import type { LifecycleState } from "../sdk/agent.js";
+import type { Database, Queryable } from "./db/index.js";
+import { HttpError } from "./http-error.js";
+
+/** An agent as the agent routes see it, resolved from its token. */
+export interface AgentIdentity {
+  id: string;
+  name: string;
+  auth_type: AgentAuthType;
+  auth_token: string;
+  workspace_id: string;
+  workspace_name: string;
+  owner_id: string;
+  owner_name: string;
+  apps: unknown[];
+  scripts: unknown[];
+  reinit_delivered_owner_id: string | null;
+}
+
+export interface AuthCandidate {
+  id: string;
+  name: string;
+  auth_token: string;
+}
+
+/** A connection older than this without any request or open stream counts as disconnected. */
+const CONNECTED_WINDOW_MS = 60_000;
+/** Connection timestamps are written at most this often per agent (they are advisory). */
+const CONNECTED_WRITE_INTERVAL_MS = 1_000;
+
+/** Timestamps as RFC 3339 (pg gives Date objects, PGlite strings or Dates). */
+export const iso = (v: unknown): string | null => (v === null || v === undefined ? null : v instanceof Date ? v.toISOString() : new Date(String(v)).toISOString());
+
+/** SQL for everything the coordinator stores. Every query is parameterised and portable (Postgres 15 and 18). */
+export class Store {
+  private readonly connectedWrites = new Map<string, number>();
+  /** Agents with an open stream count as connected. */
+  readonly streaming = new Map<string, number>();
+
+  constructor(readonly db: Database) {}
+
+  async userId(tx: Queryable, username: string): Promise<string> {
+    const existing = await tx.query<{ id: string }>("SELECT id FROM users WHERE username = $1", [username]);
+    if (existing[0]) return existing[0].id;
+    const id = randomUUID();
+    const rows = await tx.query<{ id: string }>(
+      "INSERT INTO users (id, username) VALUES ($1, $2) ON CONFLICT (username) DO UPDATE SET username = EXCLUDED.username RETURNING id",
+      [id, username],
+    );
+    return rows[0].id;
+  }
+
+  async setting(key: string): Promise<string | undefined> {
+    return (await this.db.query<{ value: string }>("SELECT value FROM coordinator_settings WHERE key = $1", [key]))[0]?.value;
+  }
+
+  /** Stores `value` unless the key exists; returns what is stored (first writer wins across replicas). */
+  async settingOnce(key: string, value: string): Promise<string> {
+    await this.db.query("INSERT INTO coordinator_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING", [key, value]);
+    return (await this.setting(key))!;
+  }
+
+  /** Creates a build (and its job, resources and agents) as the next build of the workspace. */
+  async insertBuild(
+    tx: Queryable,
+    opts: {
+      workspaceId: string;
+      transition: "start" | "stop" | "delete";
+      initiatorId: string;
+      resources: AdminResourceSpec[];
+      jobStatus: "succeeded" | "running";
+      /** Tokens to keep, by agent name (a claim build keeps the prebuild's agent tokens). */
+      tokens?: Map<string, string>;
+    },
+  ): Promise<{ buildId: string; jobId: string; agents: CreatedAgent[] }> {
+    const next = await tx.query<{ n: number | string }>("SELECT coalesce(max(build_number), 0) + 1 AS n FROM workspace_builds WHERE workspace_id = $1", [opts.workspaceId]);
+    const buildNumber = Number(next[0].n);
+    const jobId = randomUUID();
+    const buildId = randomUUID();
+    const done = opts.jobStatus === "succeeded";
+    await tx.query(
+      `INSERT INTO provisioner_jobs (id, type, status, started_at, completed_at) VALUES ($1, 'workspace_build', $2, now(), ${done ? "now()" : "NULL"})`,
+      [jobId, opts.jobStatus],
+    );
+    await tx.query("INSERT INTO workspace_builds (id, workspace_id, build_number, transition, initiator_id, job_id) VALUES ($1, $2, $3, $4, $5, $6)", [
+      buildId,
+      opts.workspaceId,
+      buildNumber,
+      opts.transition,
+      opts.initiatorId,
+      jobId,
+    ]);
+    const agents: CreatedAgent[] = [];
+    const idsByName = new Map<string, string>();
+    for (const res of opts.resources) {
+      const resourceId = randomUUID();
+      await tx.query("INSERT INTO workspace_resources (id, job_id, type, name, instance_id) VALUES ($1, $2, $3, $4, $5)", [resourceId, jobId, res.type, res.name, res.instance_id ?? null]);
+      // Parents first, so a sub-agent can point at its parent.
+      const ordered = [...res.agents].sort((a, b) => Number(a.parent !== undefined) - Number(b.parent !== undefined));
+      for (const a of ordered) {
+        if (idsByName.has(a.name)) throw HttpError.badRequest("Validation failed.", undefined, [{ field: "resources.agents.name", detail: `duplicate agent name "${a.name}"` }]);
+        let parentId: string | null = null;
+        if (a.parent !== undefined) {
+          parentId = idsByName.get(a.parent) ?? null;
+          if (!parentId) throw HttpError.badRequest("Validation failed.", undefined, [{ field: "resources.agents.parent", detail: `agent "${a.name}": no parent agent "${a.parent}" in this build` }]);
+        }
+        const id = randomUUID();
+        const token = opts.tokens?.get(a.name) ?? randomUUID();
+        const apps = a.apps.map((app) => ({ id: randomUUID(), slug: app.slug, display_name: app.display_name ?? app.slug, url: app.url, command: app.command }));
+        const scripts = a.scripts.map((s) => ({
+          id: randomUUID(),
+          log_source_id: randomUUID(),
+          display_name: s.display_name,
+          script: s.script,
+          run_on_start: s.run_on_start,
+          run_on_stop: s.run_on_stop,
+          cron: s.cron,
+          start_blocks_login: s.start_blocks_login,
+          timeout_seconds: s.timeout,
+        }));
+        await tx.query(
+          `INSERT INTO workspace_agents (id, resource_id, name, auth_type, auth_token, auth_instance_id, parent_id, os, arch, apps, scripts)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+          [id, resourceId, a.name, a.auth, token, res.instance_id ?? null, parentId, a.os, a.arch, JSON.stringify(apps), JSON.stringify(scripts)],
+        );
+        idsByName.set(a.name, id);
+        agents.push({ id, name: a.name, auth: a.auth, auth_token: token, resource: `${res.type}.${res.name}`, instance_id: res.instance_id ?? null });
+      }
+    }
+    return { buildId, jobId, agents };
+  }
+
+  /**
+   * Agents an instance identity may authenticate as (SPEC §1): not deleted, root agents only, in the
+   * latest build of their workspace, of a workspace-build job. Newest first. One query.
+   */
+  async authCandidates(instanceId: string): Promise<AuthCandidate[]> {
+    return this.db.query<AuthCandidate>(
+      `SELECT a.id, a.name, a.auth_token
+         FROM workspace_agents a
+         JOIN workspace_resources r ON r.id = a.resource_id
+         JOIN provisioner_jobs j ON j.id = r.job_id
+         JOIN workspace_builds b ON b.job_id = j.id
+        WHERE a.auth_instance_id = $1
+          AND NOT a.deleted
+          AND a.parent_id IS NULL
+          AND j.type = 'workspace_build'
+          AND b.build_number = (SELECT max(b2.build_number) FROM workspace_builds b2 WHERE b2.workspace_id = b.workspace_id)
+        ORDER BY a.created_at DESC, a.id`,
+      [instanceId],
+    );
+  }
+
+  /** The agent a token belongs to: the newest build's agent with it. One query. */
+  async agentByToken(token: string): Promise<AgentIdentity | undefined> {
+    const rows = await this.db.query<AgentIdentity>(
+      `SELECT a.id, a.name, a.auth_type, a.auth_token, a.apps, a.scripts, a.reinit_delivered_owner_id,
+              w.id AS workspace_id, w.name AS workspace_name, w.owner_id, u.username AS owner_name
+         FROM workspace_agents a
+         JOIN workspace_resources r ON r.id = a.resource_id
+         JOIN workspace_builds b ON b.job_id = r.job_id
+         JOIN workspaces w ON w.id = b.workspace_id
+         JOIN users u ON u.id = w.owner_id
+        WHERE a.auth_token = $1 AND NOT a.deleted AND NOT w.deleted
+        ORDER BY b.build_number DESC
+        LIMIT 1`,
+      [token],
+    );
+    return rows[0];
+  }
+
+  /** Records that an agent talked to us (first/last connected); throttled per agent. */
+  async markConnected(agentId: string): Promise<void> {
+    const now = Date.now();
+    if (now - (this.connectedWrites.get(agentId) ?? 0) < CONNECTED_WRITE_INTERVAL_MS) return;
+    this.connectedWrites.set(agentId, now);
+    await this.db.query("UPDATE workspace_agents SET first_connected_at = coalesce(first_connected_at, now()), last_connected_at = now() WHERE id = $1", [agentId]);
+  }
+
+  async reportLifecycle(agentId: string, state: LifecycleState, changedAt: string): Promise<void> {
+    await this.db.query("UPDATE workspace_agents SET lifecycle_state = $2, lifecycle_changed_at = $3 WHERE id = $1", [agentId, state, changedAt]);
+  }
+
+  private agentStatus(row: { id: string; first_connected_at: unknown; last_connected_at: unknown }): WorkspaceAgent["status"] {
+    if (!row.first_connected_at) return "connecting";
+    if ((this.streaming.get(row.id) ?? 0) > 0) return "connected";
+    const last = row.last_connected_at ? new Date(String(row.last_connected_at instanceof Date ? row.last_connected_at.toISOString() : row.last_connected_at)).getTime() : 0;
+    return Date.now() - last < CONNECTED_WINDOW_MS ? "connected" : "disconnected";
+  }
+
+  private agentJson(row: Record<string, unknown>, workspaceId: string): WorkspaceAgent {
+    return {
+      id: String(row.id),
+      name: String(row.name),
+      status: this.agentStatus(row as { id: string; first_connected_at: unknown; last_connected_at: unknown }),
+      lifecycle_state: row.lifecycle_state as LifecycleState,
+      auth: row.auth_type as AgentAuthType,
+      auth_instance_id: (row.auth_instance_id as string | null) ?? null,
+      parent_id: (row.parent_id as string | null) ?? null,
+      os: String(row.os),
+      arch: String(row.arch),
+      first_connected_at: iso(row.first_connected_at),
+      last_connected_at: iso(row.last_connected_at),
+      workspace_id: workspaceId,
+      resource_id: String(row.resource_id),
+    };
+  }
+
+  async build(q: Queryable, buildId: string): Promise<WorkspaceBuild> {
+    const rows = await q.query<Record<string, unknown>>(
+      `SELECT b.id, b.workspace_id, b.build_number, b.transition, b.initiator_id, b.job_id,
+              j.type AS job_type, j.status AS job_status, j.error AS job_error, j.created_at AS job_created_at, j.completed_at AS job_completed_at
+         FROM workspace_builds b JOIN provisioner_jobs j ON j.id = b.job_id WHERE b.id = $1`,
+      [buildId],
+    );
+    const b = rows[0];
+    if (!b) throw HttpError.notFound("Workspace build not found.");
+    const resources = await q.query<Record<string, unknown>>("SELECT id, type, name, instance_id FROM workspace_resources WHERE job_id = $1 ORDER BY created_at, name", [b.job_id]);
+    const agents = await q.query<Record<string, unknown>>(
+      `SELECT a.* FROM workspace_agents a JOIN workspace_resources r ON r.id = a.resource_id WHERE r.job_id = $1 AND NOT a.deleted ORDER BY a.created_at, a.name`,
+      [b.job_id],
+    );
+    const workspaceId = String(b.workspace_id);
+    return {
+      id: String(b.id),
+      workspace_id: workspaceId,
+      build_number: Number(b.build_number),
+      transition: b.transition as WorkspaceBuild["transition"],
+      initiator_id: String(b.initiator_id),
+      job_id: String(b.job_id),
+      job: {
+        id: String(b.job_id),
+        type: String(b.job_type),
+        status: b.job_status as WorkspaceBuild["job"]["status"],
+        error: (b.job_error as string | null) ?? null,
+        created_at: iso(b.job_created_at)!,
+        completed_at: iso(b.job_completed_at),
+      },
+      resources: resources.map((r) => ({
+        id: String(r.id),
+        type: String(r.type),
+        name: String(r.name),
+        instance_id: (r.instance_id as string | null) ?? null,
+        agents: agents.filter((a) => a.resource_id === r.id).map((a) => this.agentJson(a, workspaceId)),
+      })),
+    };
+  }
+
+  async workspace(q: Queryable, workspaceId: string): Promise<Workspace> {
+    const rows = await q.query<Record<string, unknown>>(
+      `SELECT w.id, w.name, w.owner_id, u.username AS owner_name,
+              (SELECT b.id FROM workspace_builds b WHERE b.workspace_id = w.id ORDER BY b.build_number DESC LIMIT 1) AS latest_build_id
+         FROM workspaces w JOIN users u ON u.id = w.owner_id WHERE w.id = $1 AND NOT w.deleted`,
+      [workspaceId],
+    );
+    const w = rows[0];
+    if (!w) throw HttpError.notFound("Workspace not found.", `No workspace with ID "${workspaceId}".`);
+    return {
+      id: String(w.id),
+      name: String(w.name),
+      owner_id: String(w.owner_id),
+      owner_name: String(w.owner_name),
+      latest_app_status: null,
+      latest_build: await this.build(q, String(w.latest_build_id)),
+    };
+  }
+
+  async agent(agentId: string): Promise<WorkspaceAgent & { lifecycle_changed_at: string | null }> {
+    const rows = await this.db.query<Record<string, unknown>>(
+      `SELECT a.*, b.workspace_id FROM workspace_agents a
+         JOIN workspace_resources r ON r.id = a.resource_id
+         JOIN workspace_builds b ON b.job_id = r.job_id
+        WHERE a.id = $1`,
+      [agentId],
+    );
+    const a = rows[0];
+    if (!a) throw HttpError.notFound("Workspace agent not found.", `No agent with ID "${agentId}".`);
+    return { ...this.agentJson(a, String(a.workspace_id)), lifecycle_changed_at: iso(a.lifecycle_changed_at) };
+  }
+}

@@ -1,0 +1,148 @@
+import { z } from "zod";
+import { LifecycleState } from "./agent.js";
+import { AgentAuthType } from "./auth.js";
+
+/** Admin API of the coordinator (ours, not coderd's): create workspaces, builds, complete jobs, claim prebuilds. */
+
+const NAME = /^[a-z0-9](-?[a-z0-9])*$/i;
+
+export const AdminAppSpec = z.object({
+  slug: z.string().regex(/^[a-z0-9](-?[a-z0-9])*$/, "must match ^[a-z0-9](-?[a-z0-9])*$"),
+  display_name: z.string().optional(),
+  url: z.string().optional(),
+  command: z.string().optional(),
+});
+
+export const AdminScriptSpec = z.object({
+  display_name: z.string().min(1),
+  script: z.string(),
+  run_on_start: z.boolean().default(false),
+  run_on_stop: z.boolean().default(false),
+  cron: z.string().default(""),
+  start_blocks_login: z.boolean().default(false),
+  timeout: z.number().int().min(0).default(0),
+});
+
+export const AdminAgentSpec = z.object({
+  name: z.string().regex(NAME, "must match ^[a-z0-9](-?[a-z0-9])*$"),
+  auth: AgentAuthType.default("token"),
+  os: z.enum(["linux", "darwin", "windows"]).default("linux"),
+  arch: z.enum(["amd64", "armv7", "arm64"]).default("amd64"),
+  /** Name of the parent agent in the same build (a dev-container sub-agent). */
+  parent: z.string().optional(),
+  apps: z.array(AdminAppSpec).default([]),
+  scripts: z.array(AdminScriptSpec).default([]),
+});
+export type AdminAgentSpec = z.infer<typeof AdminAgentSpec>;
+
+export const AdminResourceSpec = z.object({
+  type: z.string().min(1),
+  name: z.string().min(1),
+  instance_id: z.string().min(1).optional(),
+  agents: z.array(AdminAgentSpec).default([]),
+});
+export type AdminResourceSpec = z.infer<typeof AdminResourceSpec>;
+
+export const JobOutcome = z.enum(["succeeded", "running"]);
+
+export const CreateWorkspaceRequest = z.object({
+  name: z.string().regex(NAME, "must match ^[a-z0-9](-?[a-z0-9])*$"),
+  owner: z.string().min(1).optional(),
+  prebuild: z.boolean().default(false),
+  job: JobOutcome.default("succeeded"),
+  resources: z.array(AdminResourceSpec).default([]),
+});
+export type CreateWorkspaceRequest = z.infer<typeof CreateWorkspaceRequest>;
+
+export const CreateBuildRequest = z.object({
+  transition: z.enum(["start", "stop", "delete"]),
+  initiator: z.string().min(1).optional(),
+  resources: z.array(AdminResourceSpec).optional(),
+  job: JobOutcome.default("succeeded"),
+});
+export type CreateBuildRequest = z.infer<typeof CreateBuildRequest>;
+
+export const CompleteJobRequest = z.object({
+  status: z.enum(["succeeded", "failed"]),
+  error: z.string().optional(),
+});
+export type CompleteJobRequest = z.infer<typeof CompleteJobRequest>;
+
+export const ClaimRequest = z.object({
+  owner: z.string().min(1),
+  job: JobOutcome.default("succeeded"),
+});
+export type ClaimRequest = z.infer<typeof ClaimRequest>;
+
+export const JobStatus = z.enum(["pending", "running", "succeeded", "failed", "canceled"]);
+
+export const ProvisionerJob = z.object({
+  id: z.string(),
+  type: z.string(),
+  status: JobStatus,
+  error: z.string().nullable(),
+  created_at: z.string(),
+  completed_at: z.string().nullable(),
+});
+
+export const WorkspaceAgent = z.object({
+  id: z.string(),
+  name: z.string(),
+  status: z.enum(["connecting", "connected", "disconnected"]),
+  lifecycle_state: LifecycleState,
+  auth: AgentAuthType,
+  auth_instance_id: z.string().nullable(),
+  parent_id: z.string().nullable(),
+  os: z.string(),
+  arch: z.string(),
+  first_connected_at: z.string().nullable(),
+  last_connected_at: z.string().nullable(),
+  workspace_id: z.string(),
+  resource_id: z.string(),
+});
+export type WorkspaceAgent = z.infer<typeof WorkspaceAgent>;
+
+export const WorkspaceResource = z.object({
+  id: z.string(),
+  type: z.string(),
+  name: z.string(),
+  instance_id: z.string().nullable(),
+  agents: z.array(WorkspaceAgent),
+});
+
+export const WorkspaceBuild = z.object({
+  id: z.string(),
+  workspace_id: z.string(),
+  build_number: z.number(),
+  transition: z.enum(["start", "stop", "delete"]),
+  initiator_id: z.string(),
+  job_id: z.string(),
+  job: ProvisionerJob,
+  resources: z.array(WorkspaceResource),
+});
+export type WorkspaceBuild = z.infer<typeof WorkspaceBuild>;
+
+export const Workspace = z.object({
+  id: z.string(),
+  name: z.string(),
+  owner_id: z.string(),
+  owner_name: z.string(),
+  latest_app_status: z.null(),
+  latest_build: WorkspaceBuild,
+});
+export type Workspace = z.infer<typeof Workspace>;
+
+/** Agents as created, with their tokens (only ever returned by the create calls). */
+export const CreatedAgent = z.object({ id: z.string(), name: z.string(), auth: AgentAuthType, auth_token: z.string(), resource: z.string(), instance_id: z.string().nullable() });
+export type CreatedAgent = z.infer<typeof CreatedAgent>;
+
+export const CreateWorkspaceResponse = Workspace.extend({ agents: z.array(CreatedAgent) });
+export type CreateWorkspaceResponse = z.infer<typeof CreateWorkspaceResponse>;
+
+export const CreateBuildResponse = z.object({ workspace: Workspace, build: WorkspaceBuild, agents: z.array(CreatedAgent) });
+export type CreateBuildResponse = z.infer<typeof CreateBuildResponse>;
+
+export const ClaimResponse = z.object({ workspace: Workspace, build: WorkspaceBuild });
+export type ClaimResponse = z.infer<typeof ClaimResponse>;
+
+export const CompleteJobResponse = z.object({ job: ProvisionerJob });
