@@ -1,12 +1,61 @@
 import { defineCommand } from "./command.js";
-import { UsageError } from "./errors.js";
+import { CheckFailedError, UsageError } from "./errors.js";
+import { createLogger } from "./log.js";
 
-// Placeholder: replaced by the owner of this command.
+const AUTHS = ["token", "aws-instance-identity", "azure-instance-identity", "google-instance-identity"] as const;
+
 export const agentCommand = defineCommand({
   command: "agent",
-  describe: "(agent: not implemented yet)",
-  builder: (y) => y,
-  run: async () => {
-    throw new UsageError("agent is not implemented yet");
+  describe: "Run a Coder-compatible agent: authenticate (token or instance identity), report lifecycle, follow prebuild reinit",
+  builder: (y) =>
+    y
+      .option("url", { type: "string", describe: "Coordinator URL [env: CODER_AGENT_URL]" })
+      .option("auth", { choices: AUTHS, describe: "Auth method [env: CODER_AGENT_AUTH, default token]" })
+      .option("agent-name", { type: "string", describe: "This agent's name, for several agents on one instance [env: CODER_AGENT_NAME]" })
+      .option("metadata-url", { type: "string", describe: "Cloud metadata base URL, e.g. a `provisioner imds` [env: CODER_AGENT_METADATA_URL]" })
+      .option("log-format", { choices: ["text", "json"] as const, default: "text" as const, describe: "Log format (json: one object per line)" })
+      .epilogue("Token auth reads CODER_AGENT_TOKEN or CODER_AGENT_TOKEN_FILE. Instance-identity auth needs a metadata URL: nothing here ever talks to 169.254.169.254.")
+      .example("CODER_AGENT_URL=http://127.0.0.1:7080 CODER_AGENT_AUTH=aws-instance-identity CODER_AGENT_NAME=dev $0 agent --metadata-url http://127.0.0.1:9000", ""),
+  run: async (args) => {
+    const env = process.env;
+    const url = args.url ?? env.CODER_AGENT_URL;
+    if (!url) throw new UsageError("no coordinator URL", "set CODER_AGENT_URL or pass --url");
+    try {
+      new URL(url);
+    } catch {
+      throw new UsageError(`invalid coordinator URL ${JSON.stringify(url)}`, "e.g. --url http://127.0.0.1:7080");
+    }
+    const auth = (args.auth ?? env.CODER_AGENT_AUTH ?? "token") as (typeof AUTHS)[number];
+    if (!AUTHS.includes(auth)) throw new UsageError(`unknown CODER_AGENT_AUTH ${JSON.stringify(auth)}`, `use one of ${AUTHS.join(", ")}`);
+    const metadataUrl = args.metadataUrl ?? env.CODER_AGENT_METADATA_URL;
+    if (auth !== "token" && !metadataUrl) {
+      throw new UsageError(`${auth} needs the cloud metadata service URL`, "set CODER_AGENT_METADATA_URL or pass --metadata-url (e.g. the URL `provisioner imds` prints)");
+    }
+    const token = env.CODER_AGENT_TOKEN || undefined;
+    const tokenFile = env.CODER_AGENT_TOKEN_FILE || undefined;
+    if (auth === "token" && !token && !tokenFile) throw new UsageError("token auth needs a token", "set CODER_AGENT_TOKEN or CODER_AGENT_TOKEN_FILE, or use an instance-identity CODER_AGENT_AUTH");
+    const agentName = args.agentName ?? env.CODER_AGENT_NAME;
+
+    const { runAgent, AgentAuthError } = await import("../agent/run.js");
+    const log = createLogger(args.logFormat, "agent");
+    const controller = new AbortController();
+    const stop = (signal: string) => {
+      log({ level: "info", msg: "stopping", signal });
+      controller.abort();
+    };
+    process.once("SIGINT", () => stop("SIGINT"));
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    try {
+      await runAgent({ url, auth, token, tokenFile, agentName, metadataUrl }, controller.signal, log);
+    } catch (err) {
+      if (err instanceof AgentAuthError) {
+        const c = err.refusal;
+        log({ level: "error", msg: "authentication refused", status: c.status, message: c.response.message, detail: c.response.detail });
+        throw new CheckFailedError(`authentication refused (${c.status}): ${c.response.message}${c.response.detail ? ` ${c.response.detail}` : ""}`, "E_AGENT_AUTH");
+      }
+      if (controller.signal.aborted) return 0;
+      throw err;
+    }
+    return 0;
   },
 });

@@ -7,6 +7,8 @@ import { fileURLToPath } from "node:url";
 import { createIdentityVerifier, type IdentityTrust } from "../identity/index.js";
 import { createApp } from "./app.js";
 import { migrate, openDatabase } from "./db/index.js";
+import { InProcessPubsub, PostgresPubsub, type Pubsub } from "./pubsub.js";
+import { ReinitService } from "./reinit.js";
 import { Store } from "./store.js";
 
 export interface CoordinatorOptions {
@@ -33,6 +35,7 @@ export interface RunningCoordinator {
   /** Where the admin token is kept, when it is kept in a file. */
   adminTokenFile?: string;
   dbKind: "pglite" | "postgres";
+  pubsub: Pubsub;
   close(): Promise<void>;
 }
 
@@ -75,7 +78,19 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<R
   const store = new Store(db);
   const admin = await resolveAdminToken(opts, dbSpec, store);
   const trust = opts.trust ?? { awsCertificates: [], azureRoots: [], gcpJwks: { keys: [] } };
-  const app = createApp({ store, verifier: createIdentityVerifier(trust), adminToken: admin.token, cliPath: CLI_PATH, log });
+  const pubsub: Pubsub =
+    db.kind === "postgres" ? new PostgresPubsub(dbSpec, (channel, payload) => db.query("SELECT pg_notify($1, $2)", [channel, payload]), log) : new InProcessPubsub();
+  const reinit = new ReinitService(store, pubsub, opts.ssePingMs ?? 15_000, log);
+  const app = createApp({
+    store,
+    verifier: createIdentityVerifier(trust),
+    adminToken: admin.token,
+    cliPath: CLI_PATH,
+    log,
+    reinit: (c, agent) => reinit.handler(c, agent),
+    claim: (id, body) => reinit.claim(id, body),
+    onJobSucceeded: (jobId) => reinit.onJobSucceeded(jobId),
+  });
 
   const server: ServerType = await new Promise((resolveServer, reject) => {
     const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolveServer(s));
@@ -94,13 +109,16 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<R
     adminTokenGenerated: admin.generated,
     adminTokenFile: admin.file,
     dbKind: db.kind,
+    pubsub,
     close: async () => {
       if (closed) return;
       closed = true;
+      reinit.closeAll();
       await new Promise<void>((res) => {
         server.close(() => res());
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
+      await pubsub.close();
       await db.close();
       log({ level: "info", msg: "coordinator stopped" });
     },

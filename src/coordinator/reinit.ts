@@ -1,0 +1,198 @@
+import type { Context } from "hono";
+import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
+import type { ServerResponse } from "node:http";
+import type { z } from "zod";
+import type { ClaimRequest } from "../sdk/admin.js";
+import { parseReinitEvent, PREBUILDS_SYSTEM_USER_ID, prebuildClaimedChannel, REINIT_REASON_PREBUILD_CLAIMED, type ReinitEvent } from "../sdk/reinit.js";
+import { HttpError } from "./http-error.js";
+import type { Pubsub } from "./pubsub.js";
+import type { AgentIdentity, Store } from "./store.js";
+
+interface ReinitState {
+  owner_id: string;
+  first_initiator_id: string;
+  latest_initiator_id: string;
+  latest_job_status: string;
+}
+
+type Decision = { kind: "regular" } | { kind: "wait" } | { kind: "deliver"; event: ReinitEvent };
+
+/**
+ * Prebuilt-workspace claim → agent reinit (SPEC §3). The stream subscribes before it checks the
+ * durable state, so a claim during the check is buffered; deliveries are recorded per agent token,
+ * so a reconnect never re-delivers a claim the agent already acted on.
+ */
+export class ReinitService {
+  private readonly streams = new Set<ServerResponse>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly pubsub: Pubsub,
+    private readonly pingMs: number,
+    private readonly log: (e: Record<string, unknown>) => void,
+  ) {}
+
+  private async state(workspaceId: string): Promise<ReinitState | undefined> {
+    const rows = await this.store.db.query<ReinitState>(
+      `SELECT w.owner_id,
+              (SELECT b.initiator_id FROM workspace_builds b WHERE b.workspace_id = w.id ORDER BY b.build_number ASC LIMIT 1) AS first_initiator_id,
+              lb.initiator_id AS latest_initiator_id,
+              j.status AS latest_job_status
+         FROM workspaces w
+         JOIN LATERAL (SELECT b.initiator_id, b.job_id FROM workspace_builds b WHERE b.workspace_id = w.id ORDER BY b.build_number DESC LIMIT 1) lb ON true
+         JOIN provisioner_jobs j ON j.id = lb.job_id
+        WHERE w.id = $1`,
+      [workspaceId],
+    );
+    return rows[0];
+  }
+
+  /** The durable check: what the agent should get now. */
+  private async decide(workspaceId: string): Promise<Decision> {
+    const s = await this.state(workspaceId);
+    if (!s) throw HttpError.notFound("Workspace not found.");
+    if (s.owner_id === PREBUILDS_SYSTEM_USER_ID) return { kind: "wait" };
+    if (s.first_initiator_id !== PREBUILDS_SYSTEM_USER_ID) return { kind: "regular" };
+    // A claimed prebuild: the claim build is the latest build, initiated by the new owner.
+    if (s.latest_initiator_id !== PREBUILDS_SYSTEM_USER_ID && s.latest_job_status === "succeeded") {
+      return { kind: "deliver", event: { workspace_id: workspaceId, reason: REINIT_REASON_PREBUILD_CLAIMED, owner_id: s.owner_id } };
+    }
+    return { kind: "wait" };
+  }
+
+  /** Records the delivery for every agent row with this token; false when it was already delivered. */
+  private async recordDelivery(agent: AgentIdentity, ownerId: string): Promise<boolean> {
+    const rows = await this.store.db.query(
+      "UPDATE workspace_agents SET reinit_delivered_owner_id = $2 WHERE auth_token = $1 AND reinit_delivered_owner_id IS DISTINCT FROM $2 RETURNING id",
+      [agent.auth_token, ownerId],
+    );
+    return rows.length > 0;
+  }
+
+  async handler(c: Context, agent: AgentIdentity): Promise<Response> {
+    const res = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+    if (!res) throw new HttpError(500, { message: "Streaming is not available on this server." });
+    const channel = prebuildClaimedChannel(agent.workspace_id);
+    const pending: string[] = [];
+    let onPayload: ((p: string) => void) | undefined;
+    // 1. Subscribe first: an event fired during the durable check is buffered, not lost.
+    const unsubscribe = await this.pubsub.subscribe(channel, (p) => (onPayload ? onPayload(p) : pending.push(p)));
+    let decision: Decision;
+    try {
+      decision = await this.decide(agent.workspace_id);
+    } catch (err) {
+      unsubscribe();
+      throw err;
+    }
+    if (decision.kind === "regular") {
+      unsubscribe();
+      throw HttpError.conflict("Workspace is not a prebuilt workspace.", "Only agents of prebuilt workspaces re-initialise on claim; stop waiting for reinit.");
+    }
+
+    res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache", Connection: "keep-alive", "X-Accel-Buffering": "no" });
+    res.flushHeaders();
+    res.socket?.setNoDelay(true);
+    this.streams.add(res);
+    this.store.streaming.set(agent.id, (this.store.streaming.get(agent.id) ?? 0) + 1);
+    let done = false;
+    const ping = setInterval(() => res.write("event: ping\ndata: \n\n"), this.pingMs);
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearInterval(ping);
+      unsubscribe();
+      stopReconnect();
+      this.streams.delete(res);
+      const n = (this.store.streaming.get(agent.id) ?? 1) - 1;
+      if (n > 0) this.store.streaming.set(agent.id, n);
+      else this.store.streaming.delete(agent.id);
+      if (!res.writableEnded) res.end();
+    };
+    res.on("close", finish);
+
+    const deliver = async (event: ReinitEvent) => {
+      if (done) return;
+      const owner = event.owner_id || (await this.state(agent.workspace_id))?.owner_id || "";
+      if (!(await this.recordDelivery(agent, owner))) {
+        this.log({ level: "info", msg: "reinit already delivered, not sent again", agent: agent.name, owner_id: owner });
+        return;
+      }
+      if (done) return;
+      res.write(`event: data\ndata: ${JSON.stringify({ ...event, owner_id: owner })}\n\n`);
+      this.log({ level: "info", msg: "reinit delivered", agent: agent.name, agent_id: agent.id, workspace_id: event.workspace_id, owner_id: owner });
+      finish();
+    };
+    const recheck = () => {
+      this.decide(agent.workspace_id)
+        .then((d) => (d.kind === "deliver" ? deliver(d.event) : undefined))
+        .catch((err: Error) => this.log({ level: "warn", msg: "reinit recheck failed", error: err.message }));
+    };
+    // After a listener reconnect, events may have been missed: the durable check covers them.
+    const stopReconnect = this.pubsub.onReconnect(recheck);
+    onPayload = (payload) => {
+      let event: ReinitEvent;
+      try {
+        event = parseReinitEvent(payload, agent.workspace_id);
+      } catch (err) {
+        this.log({ level: "warn", msg: "ignoring malformed reinit payload", error: (err as Error).message });
+        return;
+      }
+      deliver(event).catch((err: Error) => this.log({ level: "error", msg: "reinit delivery failed", error: err.message }));
+    };
+    for (const p of pending.splice(0)) onPayload(p);
+    if (decision.kind === "deliver") await deliver(decision.event);
+    return RESPONSE_ALREADY_SENT;
+  }
+
+  /** Publishes the claim when a claim build's job succeeds. */
+  async onJobSucceeded(jobId: string): Promise<void> {
+    const rows = await this.store.db.query<{ workspace_id: string; initiator_id: string; build_number: number | string }>(
+      "SELECT workspace_id, initiator_id, build_number FROM workspace_builds WHERE job_id = $1",
+      [jobId],
+    );
+    const build = rows[0];
+    if (!build) return;
+    const s = await this.state(build.workspace_id);
+    if (!s || s.first_initiator_id !== PREBUILDS_SYSTEM_USER_ID || build.initiator_id === PREBUILDS_SYSTEM_USER_ID || s.owner_id === PREBUILDS_SYSTEM_USER_ID) return;
+    const event: ReinitEvent = { workspace_id: build.workspace_id, reason: REINIT_REASON_PREBUILD_CLAIMED, owner_id: s.owner_id };
+    await this.pubsub.publish(prebuildClaimedChannel(build.workspace_id), JSON.stringify(event));
+    this.log({ level: "info", msg: "prebuild claimed, reinit published", workspace_id: build.workspace_id, owner_id: s.owner_id });
+  }
+
+  /** Moves an unclaimed prebuild to `owner` and starts the claim build (same resources, agents keep their tokens). */
+  async claim(workspaceId: string, body: z.infer<typeof ClaimRequest>) {
+    const jobId = await this.store.db.transaction(async (tx) => {
+      const ws = await tx.query<{ owner_id: string }>("SELECT owner_id FROM workspaces WHERE id = $1 AND NOT deleted FOR UPDATE", [workspaceId]);
+      if (!ws[0]) throw HttpError.notFound("Workspace not found.", `No workspace with ID "${workspaceId}".`);
+      if (ws[0].owner_id !== PREBUILDS_SYSTEM_USER_ID) throw HttpError.conflict("Workspace is not an unclaimed prebuild.", "Only workspaces owned by the prebuilds system user can be claimed.");
+      const ownerId = await this.store.userId(tx, body.owner);
+      if (ownerId === PREBUILDS_SYSTEM_USER_ID) throw HttpError.badRequest("Validation failed.", undefined, [{ field: "owner", detail: "cannot claim for the prebuilds system user" }]);
+      const latest = await this.store.workspace(tx, workspaceId);
+      const tokens = new Map<string, string>();
+      const agentTokens = await tx.query<{ name: string; auth_token: string }>(
+        "SELECT a.name, a.auth_token FROM workspace_agents a JOIN workspace_resources r ON r.id = a.resource_id WHERE r.job_id = $1",
+        [latest.latest_build.job_id],
+      );
+      for (const a of agentTokens) tokens.set(a.name, a.auth_token);
+      const names = new Map(latest.latest_build.resources.flatMap((r) => r.agents.map((a) => [a.id, a.name] as const)));
+      const resources = latest.latest_build.resources.map((r) => ({
+        type: r.type,
+        name: r.name,
+        instance_id: r.instance_id ?? undefined,
+        agents: r.agents.map((a) => ({ name: a.name, auth: a.auth, os: a.os as "linux", arch: a.arch as "amd64", parent: a.parent_id ? names.get(a.parent_id) : undefined, apps: [], scripts: [] })),
+      }));
+      await tx.query("UPDATE workspaces SET owner_id = $2, updated_at = now() WHERE id = $1", [workspaceId, ownerId]);
+      const build = await this.store.insertBuild(tx, { workspaceId, transition: "start", initiatorId: ownerId, resources, jobStatus: body.job, tokens });
+      return build.jobId;
+    });
+    this.log({ level: "info", msg: "prebuild claimed", workspace_id: workspaceId, owner: body.owner, job: body.job });
+    if (body.job === "succeeded") await this.onJobSucceeded(jobId);
+    const workspace = await this.store.workspace(this.store.db, workspaceId);
+    return { workspace, build: workspace.latest_build };
+  }
+
+  /** Ends every open stream (graceful shutdown). */
+  closeAll(): void {
+    for (const res of [...this.streams]) res.end();
+  }
+}
