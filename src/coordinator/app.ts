@@ -18,8 +18,10 @@ export interface AppDeps {
   /** Absolute path of bin/provisioner.js, served as the agent "binary". */
   cliPath: string;
   log: (event: Record<string, unknown>) => void;
-  /** Called after a job completed successfully (issue: prebuild claim → reinit). */
+  /** Called after a job completed successfully (prebuild claim → reinit). */
   onJobSucceeded?: (jobId: string) => Promise<void>;
+  /** Called when an agent reports `starting` (it acted on any reinit sent before). */
+  onAgentStarting?: (agent: AgentIdentity) => Promise<void>;
   /** The reinit SSE handler (needs the raw Node response). */
   reinit?: (c: Context, agent: AgentIdentity) => Promise<Response>;
   /** Claim a prebuild (admin). */
@@ -156,6 +158,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const a = c.get("agent");
     const body = await readJson(c, ReportLifecycleRequest);
     await store.reportLifecycle(a.id, body.state, body.changed_at);
+    if (body.state === "starting") await deps.onAgentStarting?.(a);
     log({ level: "info", msg: "agent lifecycle", agent: a.name, agent_id: a.id, state: body.state });
     return c.body(null, 204);
   });

@@ -90,6 +90,7 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<R
     reinit: (c, agent) => reinit.handler(c, agent),
     claim: (id, body) => reinit.claim(id, body),
     onJobSucceeded: (jobId) => reinit.onJobSucceeded(jobId),
+    onAgentStarting: (agent) => reinit.agentStarting(agent),
   });
 
   const server: ServerType = await new Promise((resolveServer, reject) => {

@@ -60,13 +60,26 @@ export class ReinitService {
     return { kind: "wait" };
   }
 
-  /** Records the delivery for every agent row with this token; false when it was already delivered. */
-  private async recordDelivery(agent: AgentIdentity, ownerId: string): Promise<boolean> {
-    const rows = await this.store.db.query(
-      "UPDATE workspace_agents SET reinit_delivered_owner_id = $2 WHERE auth_token = $1 AND reinit_delivered_owner_id IS DISTINCT FROM $2 RETURNING id",
-      [agent.auth_token, ownerId],
+  /** The owner this agent token already re-initialised for (it reported `starting` after a send). */
+  private async deliveredOwner(agent: AgentIdentity): Promise<string | null> {
+    const rows = await this.store.db.query<{ owner: string | null }>(
+      "SELECT max(reinit_delivered_owner_id::text) AS owner FROM workspace_agents WHERE auth_token = $1",
+      [agent.auth_token],
     );
-    return rows.length > 0;
+    return rows[0]?.owner ?? null;
+  }
+
+  /** Records a send for every agent row with this token (the claim build's agents share it). */
+  private async recordSend(agent: AgentIdentity, ownerId: string): Promise<void> {
+    await this.store.db.query("UPDATE workspace_agents SET reinit_sent_owner_id = $2 WHERE auth_token = $1", [agent.auth_token, ownerId]);
+  }
+
+  /** Called when an agent reports `starting`: a reinit sent before it is now acted on. */
+  async agentStarting(agent: AgentIdentity): Promise<void> {
+    await this.store.db.query(
+      "UPDATE workspace_agents SET reinit_delivered_owner_id = reinit_sent_owner_id WHERE auth_token = $1 AND reinit_sent_owner_id IS NOT NULL",
+      [agent.auth_token],
+    );
   }
 
   async handler(c: Context, agent: AgentIdentity): Promise<Response> {
@@ -111,15 +124,16 @@ export class ReinitService {
     res.on("close", finish);
 
     const deliver = async (event: ReinitEvent) => {
-      if (done) return;
+      if (done || res.destroyed) return;
       const owner = event.owner_id || (await this.state(agent.workspace_id))?.owner_id || "";
-      if (!(await this.recordDelivery(agent, owner))) {
-        this.log({ level: "info", msg: "reinit already delivered, not sent again", agent: agent.name, owner_id: owner });
+      if (owner && (await this.deliveredOwner(agent)) === owner) {
+        this.log({ level: "info", msg: "agent already re-initialised for this owner, reinit not sent again", agent: agent.name, owner_id: owner });
         return;
       }
-      if (done) return;
+      if (done || res.destroyed) return;
       res.write(`event: data\ndata: ${JSON.stringify({ ...event, owner_id: owner })}\n\n`);
-      this.log({ level: "info", msg: "reinit delivered", agent: agent.name, agent_id: agent.id, workspace_id: event.workspace_id, owner_id: owner });
+      if (owner) await this.recordSend(agent, owner);
+      this.log({ level: "info", msg: "reinit sent", agent: agent.name, agent_id: agent.id, workspace_id: event.workspace_id, owner_id: owner });
       finish();
     };
     const recheck = () => {

@@ -66,7 +66,10 @@ CREATE TABLE workspace_agents (
   lifecycle_changed_at timestamptz,
   first_connected_at timestamptz,
   last_connected_at timestamptz,
-  -- Owner the agent was last sent a prebuild-claimed reinit for: no second delivery for the same owner.
+  -- Prebuild-claimed reinit, per agent token: the owner it was last sent for, and the owner it
+  -- re-initialised for (the sent owner, once the agent reports `starting` again). A reconnect gets no
+  -- second event for the owner it already re-initialised for; a send that never arrived is repeated.
+  reinit_sent_owner_id uuid,
   reinit_delivered_owner_id uuid,
   deleted boolean NOT NULL DEFAULT false,
   created_at timestamptz NOT NULL DEFAULT clock_timestamp()
