@@ -128,6 +128,17 @@ async function exchangeToken(opts: AgentOptions, log: AgentLog, signal: AbortSig
  * stop cleanly, re-authenticate and start again. Throws AgentAuthError when the server refuses it.
  */
 export async function runAgent(opts: AgentOptions, signal: AbortSignal, log: AgentLog): Promise<void> {
+  // An agent runs until signalled, even when it has nothing to wait on (no reinit stream): this
+  // handle keeps the process alive.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  try {
+    await agentLoop(opts, signal, log);
+  } finally {
+    clearInterval(keepAlive);
+  }
+}
+
+async function agentLoop(opts: AgentOptions, signal: AbortSignal, log: AgentLog): Promise<void> {
   let lastReinitOwner: string | undefined;
   let pollReinit = true;
   while (!signal.aborted) {

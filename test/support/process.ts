@@ -46,6 +46,8 @@ export function spawnCli(args: string[], env: Record<string, string | undefined>
   createInterface({ input: child.stderr! }).on("line", (l) => onLine(l, false));
   const exited = new Promise<number | null>((res) => child.once("exit", (code) => res(code)));
   exited.then((code) => rejectReady(new Error(`process exited (${code}) before it was ready:\n${lines.join("\n")}`)));
+  // Only callers that await `ready` care that it never came.
+  ready.catch(() => undefined);
   return {
     child,
     lines,
