@@ -1,0 +1,31 @@
+import type { E2eReport } from "./run.js";
+
+/** The final table and verdict of an e2e run. */
+export function formatReport(report: E2eReport, color: boolean): string {
+  const c = (code: string, s: string) => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
+  const out: string[] = [];
+  for (const s of report.scenarios) {
+    out.push(`${c("1", `scenario ${s.scenario}`)} (${(s.duration_ms / 1000).toFixed(1)}s)`);
+    const rows = [["INSTANCE", "AGENT", "AUTH", "RESULT", "AUTHENTICATED AS", "LIFECYCLE", "READY IN", ...(s.scenario === "prebuild" ? ["REINITS"] : [])]];
+    for (const a of s.agents) {
+      rows.push([
+        a.instance,
+        a.agent,
+        a.auth,
+        a.result === "refused" ? `refused ${a.http_status}` : a.result,
+        a.authenticated_as ?? "-",
+        a.lifecycle,
+        a.time_to_ready_ms === null ? "-" : `${(a.time_to_ready_ms / 1000).toFixed(1)}s`,
+        ...(s.scenario === "prebuild" ? [a.reinits === null ? "-" : String(a.reinits)] : []),
+      ]);
+    }
+    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+    for (const r of rows) out.push("  " + r.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd());
+    for (const f of s.failures) out.push(`  ${c("31", "✗")} ${f}`);
+    out.push("");
+  }
+  for (const sk of report.skipped) out.push(`note: agent ${sk.agent} not run: ${sk.reason}`);
+  if (report.sandbox) out.push(`sandbox and logs kept in ${report.sandbox}`);
+  out.push(report.ok ? c("32", `e2e passed: ${report.template}`) : c("31", `e2e failed: ${report.template}`));
+  return out.join("\n") + "\n";
+}
