@@ -1,6 +1,8 @@
-/** Structured logging for long-running commands: one JSON object per line, or readable text, on stderr. */
-export function createLogger(format: "text" | "json", component: string): (event: Record<string, unknown>) => void {
+/** Structured logging for long-running commands: one JSON object per line, or readable text, on stderr. Debug events only with PROVISIONER_DEBUG=1. */
+export function createLogger(format: "text" | "json", component: string, verbose = process.env.PROVISIONER_DEBUG === "1"): (event: Record<string, unknown>) => void {
   return (event) => {
+    // Per-request events are debug: on the hot path a line per request costs more than the request.
+    if (event.level === "debug" && !verbose) return;
     const time = new Date().toISOString();
     if (format === "json") {
       process.stderr.write(JSON.stringify({ time, component, ...event }) + "\n");

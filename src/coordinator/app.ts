@@ -1,5 +1,5 @@
 import { Hono, type Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
+import type { IncomingMessage } from "node:http";
 import type { z } from "zod";
 import { IdentityError, type IdentityVerifier } from "../identity/index.js";
 import { ReportLifecycleRequest, type Manifest } from "../sdk/agent.js";
@@ -18,6 +18,8 @@ export interface AppDeps {
   /** Absolute path of bin/provisioner.js, served as the agent "binary". */
   cliPath: string;
   log: (event: Record<string, unknown>) => void;
+  /** Called after a build was created (auth candidates may have changed, on every replica). */
+  onBuildCreated?: () => Promise<void>;
   /** Called after a job completed successfully (prebuild claim → reinit). */
   onJobSucceeded?: (jobId: string) => Promise<void>;
   /** Called when an agent reports `starting` (it acted on any reinit sent before). */
@@ -30,9 +32,34 @@ export interface AppDeps {
 
 type Env = { Variables: { agent: AgentIdentity } };
 
+const tooLarge = () => new HttpError(413, { message: "Request body too large.", detail: `The limit is ${MAX_BODY_BYTES} bytes.` });
+
+/**
+ * Reads the request body, at most MAX_BODY_BYTES. On the Node server it reads the incoming stream
+ * directly: building a web Request per call costs more than the whole instance-identity check.
+ */
+async function readBody(c: Context): Promise<string> {
+  const declared = Number(c.req.header("content-length") ?? "0");
+  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  if (!incoming) {
+    const text = await c.req.text();
+    if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw tooLarge();
+    return text;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of incoming as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw tooLarge();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
 /** Parses a JSON body against a schema: 400 `Request body must be valid JSON.` / `Validation failed.` like coderd. */
 export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
-  const text = await c.req.text();
+  const text = await readBody(c);
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -62,15 +89,6 @@ export function createApp(deps: AppDeps): Hono<Env> {
     return c.json({ message: "An internal error occurred.", detail: err.message }, 500);
   });
   app.notFound((c) => c.json({ message: "Route not found.", detail: `${c.req.method} ${c.req.path}` }, 404));
-  app.use(
-    "/api/*",
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new HttpError(413, { message: "Request body too large.", detail: `The limit is ${MAX_BODY_BYTES} bytes.` });
-      },
-    }),
-  );
 
   app.get("/healthz", (c) => c.json({ status: "ok", database: store.db.kind }));
 
@@ -103,7 +121,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
       }
       chosen = candidates[0];
     }
-    log({ level: "info", msg: "agent authenticated", cloud, instance_id: instanceId, agent: chosen.name, agent_id: chosen.id });
+    log({ level: "debug", msg: "agent authenticated", cloud, instance_id: instanceId, agent: chosen.name, agent_id: chosen.id });
     return c.json({ session_token: chosen.auth_token });
   }
 
@@ -187,6 +205,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
       const build = await store.insertBuild(tx, { workspaceId, transition: "start", initiatorId: ownerId, resources: body.resources, jobStatus: body.job });
       return { workspaceId, ...build };
     });
+    await deps.onBuildCreated?.();
     log({ level: "info", msg: "workspace created", workspace_id: result.workspaceId, name: body.name, prebuild: body.prebuild, agents: result.agents.map((a) => a.name) });
     const ws = await store.workspace(store.db, result.workspaceId);
     return c.json({ ...ws, agents: result.agents }, 201);
@@ -208,6 +227,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
         }));
       return store.insertBuild(tx, { workspaceId, transition: body.transition, initiatorId, resources, jobStatus: body.job });
     });
+    await deps.onBuildCreated?.();
     if (body.job === "succeeded") await deps.onJobSucceeded?.(result.jobId);
     const ws = await store.workspace(store.db, workspaceId);
     log({ level: "info", msg: "build created", workspace_id: workspaceId, build_number: ws.latest_build.build_number, transition: body.transition });
@@ -235,7 +255,9 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.post("/api/v2/provisioner/workspaces/:id/claim", async (c) => {
     if (!deps.claim) throw HttpError.notFound("Claim is not available.");
     const body = await readJson(c, ClaimRequest);
-    return c.json(await deps.claim(c.req.param("id"), body));
+    const result = await deps.claim(c.req.param("id"), body);
+    await deps.onBuildCreated?.();
+    return c.json(result);
   });
 
   app.get("/api/v2/workspaces/:id", async (c) => c.json(await store.workspace(store.db, c.req.param("id"))));

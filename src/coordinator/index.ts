@@ -39,6 +39,8 @@ export interface RunningCoordinator {
   close(): Promise<void>;
 }
 
+const BUILDS_CHANGED_CHANNEL = "provisioner_builds_changed";
+
 export const CLI_PATH = fileURLToPath(new URL("../../bin/provisioner.js", import.meta.url));
 
 export function parseListen(listen: string): { host: string; port: number } {
@@ -81,6 +83,9 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<R
   const pubsub: Pubsub =
     db.kind === "postgres" ? new PostgresPubsub(dbSpec, (channel, payload) => db.query("SELECT pg_notify($1, $2)", [channel, payload]), log) : new InProcessPubsub();
   const reinit = new ReinitService(store, pubsub, opts.ssePingMs ?? 15_000, log);
+  // Builds change who may authenticate: every replica drops its cached auth candidates.
+  await pubsub.subscribe(BUILDS_CHANGED_CHANNEL, () => store.invalidateCandidates());
+  pubsub.onReconnect(() => store.invalidateCandidates());
   const app = createApp({
     store,
     verifier: createIdentityVerifier(trust),
@@ -91,6 +96,10 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<R
     claim: (id, body) => reinit.claim(id, body),
     onJobSucceeded: (jobId) => reinit.onJobSucceeded(jobId),
     onAgentStarting: (agent) => reinit.agentStarting(agent),
+    onBuildCreated: async () => {
+      store.invalidateCandidates();
+      await pubsub.publish(BUILDS_CHANGED_CHANNEL, "");
+    },
   });
 
   const server: ServerType = await new Promise((resolveServer, reject) => {

@@ -26,6 +26,14 @@ export interface AuthCandidate {
   auth_token: string;
 }
 
+/**
+ * Auth candidates are cached per instance ID: instance-identity auth is the hot path (a fleet
+ * re-authenticating), builds are rare. Any new build clears the cache here and, through pubsub, on
+ * every replica; the TTL bounds staleness should an invalidation be missed.
+ */
+const CANDIDATE_TTL_MS = 30_000;
+const CANDIDATE_CACHE_MAX = 100_000;
+
 /** A connection older than this without any request or open stream counts as disconnected. */
 const CONNECTED_WINDOW_MS = 60_000;
 /** Connection timestamps are written at most this often per agent (they are advisory). */
@@ -39,6 +47,8 @@ export class Store {
   private readonly connectedWrites = new Map<string, number>();
   /** Agents with an open stream count as connected. */
   readonly streaming = new Map<string, number>();
+  private readonly candidates = new Map<string, { at: number; rows: AuthCandidate[] }>();
+  private generation = 0;
 
   constructor(readonly db: Database) {}
 
@@ -138,6 +148,25 @@ export class Store {
    * latest build of their workspace, of a workspace-build job. Newest first. One query.
    */
   async authCandidates(instanceId: string): Promise<AuthCandidate[]> {
+    const hit = this.candidates.get(instanceId);
+    if (hit && Date.now() - hit.at < CANDIDATE_TTL_MS) return hit.rows;
+    const generation = this.generation;
+    const rows = await this.queryCandidates(instanceId);
+    // A build committed while we queried may have changed the answer: only cache an unraced one.
+    if (generation === this.generation) {
+      if (this.candidates.size >= CANDIDATE_CACHE_MAX) this.candidates.clear();
+      this.candidates.set(instanceId, { at: Date.now(), rows });
+    }
+    return rows;
+  }
+
+  /** Forgets cached auth candidates (after any build, here or on another replica). */
+  invalidateCandidates(): void {
+    this.generation++;
+    this.candidates.clear();
+  }
+
+  private queryCandidates(instanceId: string): Promise<AuthCandidate[]> {
     return this.db.query<AuthCandidate>(
       `SELECT a.id, a.name, a.auth_token
          FROM workspace_agents a
