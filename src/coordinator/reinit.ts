@@ -123,10 +123,14 @@ export class ReinitService {
     };
     res.on("close", finish);
 
-    const deliver = async (event: ReinitEvent) => {
+    // What the agent had re-initialised for when the stream opened; a pubsub event for another owner
+    // is written without another query (the send is recorded right after).
+    let knownDelivered = agent.reinit_delivered_owner_id;
+    const deliver = async (event: ReinitEvent, fresh: boolean) => {
       if (done || res.destroyed) return;
       const owner = event.owner_id || (await this.state(agent.workspace_id))?.owner_id || "";
-      if (owner && (await this.deliveredOwner(agent)) === owner) {
+      if (fresh) knownDelivered = await this.deliveredOwner(agent);
+      if (owner && knownDelivered === owner) {
         this.log({ level: "info", msg: "agent already re-initialised for this owner, reinit not sent again", agent: agent.name, owner_id: owner });
         return;
       }
@@ -138,7 +142,7 @@ export class ReinitService {
     };
     const recheck = () => {
       this.decide(agent.workspace_id)
-        .then((d) => (d.kind === "deliver" ? deliver(d.event) : undefined))
+        .then((d) => (d.kind === "deliver" ? deliver(d.event, true) : undefined))
         .catch((err: Error) => this.log({ level: "warn", msg: "reinit recheck failed", error: err.message }));
     };
     // After a listener reconnect, events may have been missed: the durable check covers them.
@@ -151,10 +155,10 @@ export class ReinitService {
         this.log({ level: "warn", msg: "ignoring malformed reinit payload", error: (err as Error).message });
         return;
       }
-      deliver(event).catch((err: Error) => this.log({ level: "error", msg: "reinit delivery failed", error: err.message }));
+      deliver(event, false).catch((err: Error) => this.log({ level: "error", msg: "reinit delivery failed", error: err.message }));
     };
     for (const p of pending.splice(0)) onPayload(p);
-    if (decision.kind === "deliver") await deliver(decision.event);
+    if (decision.kind === "deliver") await deliver(decision.event, true);
     return RESPONSE_ALREADY_SENT;
   }
 
