@@ -3,7 +3,7 @@ import { UsageError } from "../cli/errors.js";
 import { AGENT_NAME_PATTERN } from "../template/names.js";
 import type { AwsMultiAgentOptions, GeneratedFile } from "./options.js";
 
-export const TEMPLATE_DIR = new URL("../../templates/aws-multi-agent/", import.meta.url);
+const TEMPLATE_DIR = new URL("../../templates/aws-multi-agent/", import.meta.url);
 const REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$/;
 const INSTANCE_TYPE_PATTERN = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
 

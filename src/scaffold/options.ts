@@ -8,14 +8,6 @@ export interface AwsMultiAgentOptions {
   os: "linux";
 }
 
-export const DEFAULT_AWS_MULTI_AGENT_OPTIONS: AwsMultiAgentOptions = {
-  agents: ["main", "dev"],
-  region: "us-east-1",
-  instanceType: "t3.medium",
-  arch: "amd64",
-  os: "linux",
-};
-
 /** A generated file: path relative to the output directory, and its content. */
 export interface GeneratedFile {
   path: string;

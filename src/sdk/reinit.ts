@@ -2,7 +2,6 @@ import { z } from "zod";
 
 /** Prebuilds system user (SPEC §3). Owns unclaimed prebuilt workspaces and initiates their builds. */
 export const PREBUILDS_SYSTEM_USER_ID = "c42fdf75-3097-471c-8c33-fb52454d81c0";
-export const PREBUILDS_SYSTEM_USERNAME = "prebuilds";
 
 export const REINIT_REASON_PREBUILD_CLAIMED = "prebuild_claimed";
 

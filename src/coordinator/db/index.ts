@@ -13,11 +13,6 @@ export interface Database extends Queryable {
   readonly queryCount: number;
 }
 
-/** int8 and count(*) come back as strings from pg and numbers from PGlite: make them numbers. */
-export function toNumber(v: unknown): number {
-  return typeof v === "string" ? Number(v) : (v as number);
-}
-
 const MIGRATIONS_DIR = new URL("../../../src/coordinator/migrations/", import.meta.url);
 
 /** Applies pending migrations under an advisory lock, so replicas starting together do not race. */
