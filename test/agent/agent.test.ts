@@ -36,7 +36,7 @@ async function countingProxy(target: string): Promise<{ url: string; reinitReque
   };
 }
 
-describe("provisioner agent against imds + coordinator (real processes and servers)", () => {
+describe("provisioner agent against imds + coordinator (real processes and servers)", { timeout: 90_000 }, () => {
   let coord: RunningCoordinator;
   let admin: AdminClient;
   let keys: IdentityKeys;

@@ -27,7 +27,7 @@ function processesIn(dir: string): string[] {
   return found;
 }
 
-describe("provisioner e2e", () => {
+describe("provisioner e2e", { timeout: 120_000 }, () => {
   it("passes on the aws-multi-agent example, every agent ready as itself, and leaves no process behind", async () => {
     const r = await e2e(example, "--keep");
     expect(r.stderr).toBe("");
