@@ -15,7 +15,11 @@ export class HclSyntaxError extends Error {
 const IDENT_START = /[A-Za-z_]/;
 /** Template characters with no special meaning: everything but `$`, `%`, `\`, quotes and newlines. */
 const LITERAL_RUN = /[^$%\\"\n]+/y;
-const IDENT_CHAR = /[A-Za-z0-9_-]/;
+const IDENT = /[A-Za-z_][A-Za-z0-9_-]*/y;
+const NUMBER = /-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
+const HEREDOC_START = /<<(-?)([A-Za-z_][A-Za-z0-9_-]*)\r?\n/y;
+/** First characters of binary operators: anything else ends a binary expression at once. */
+const OPERATOR_START = new Set(["|", "&", "=", "!", "<", ">", "+", "-", "*", "/", "%"]);
 
 /** Raw template pieces before directives are nested. */
 type FlatPart =
@@ -91,10 +95,11 @@ class Parser {
 
   ident(): string | undefined {
     this.skip();
-    if (!IDENT_START.test(this.peek())) return undefined;
-    const start = this.i;
-    while (IDENT_CHAR.test(this.peek())) this.i++;
-    return this.src.slice(start, this.i);
+    IDENT.lastIndex = this.i;
+    const m = IDENT.exec(this.src);
+    if (!m) return undefined;
+    this.i += m[0].length;
+    return m[0];
   }
 
   // ---- bodies -------------------------------------------------------------
@@ -173,6 +178,7 @@ class Parser {
     let left = this.binary(level + 1);
     for (;;) {
       this.skip();
+      if (!OPERATOR_START.has(this.peek())) return left;
       const op = Parser.LEVELS[level].find((o) => this.startsWith(o) && !(o === "<" && this.startsWith("<<")));
       if (!op) return left;
       // `=>` inside for-expressions and `==` are not `=`; `>`/`<` never clash with heredoc `<<` here.
@@ -318,7 +324,8 @@ class Parser {
 
   number(): Expr {
     const pos = this.pos();
-    const m = /^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(this.src.slice(this.i));
+    NUMBER.lastIndex = this.i;
+    const m = NUMBER.exec(this.src);
     if (!m) this.fail("invalid number");
     this.i += m[0].length;
     return { kind: "literal", value: Number(m[0]), pos };
@@ -438,7 +445,8 @@ class Parser {
 
   heredoc(): Expr {
     const pos = this.pos();
-    const m = /^<<(-?)([A-Za-z_][A-Za-z0-9_-]*)\r?\n/.exec(this.src.slice(this.i));
+    HEREDOC_START.lastIndex = this.i;
+    const m = HEREDOC_START.exec(this.src);
     if (!m) this.fail("invalid heredoc: expected <<EOT or <<-EOT followed by a newline");
     const flush = m[1] === "-";
     const marker = m[2];
