@@ -126,6 +126,7 @@ export class ReinitService {
     // What the agent had re-initialised for when the stream opened; a pubsub event for another owner
     // is written without another query (the send is recorded right after).
     let knownDelivered = agent.reinit_delivered_owner_id;
+    let sending = false;
     const deliver = async (event: ReinitEvent, fresh: boolean) => {
       if (done || res.destroyed) return;
       const owner = event.owner_id || (await this.state(agent.workspace_id))?.owner_id || "";
@@ -134,11 +135,16 @@ export class ReinitService {
         this.log({ level: "info", msg: "agent already re-initialised for this owner, reinit not sent again", agent: agent.name, owner_id: owner });
         return;
       }
+      // One send per stream, even when pubsub and a recheck deliver at the same moment.
+      if (done || sending || res.destroyed) return;
+      sending = true;
+      // Recorded before the write, so the agent's next `starting` always finds it; a send that never
+      // arrives is harmless (only `starting` turns a send into a delivery).
+      if (owner) await this.recordSend(agent, owner);
       if (done || res.destroyed) return;
       res.write(`event: data\ndata: ${JSON.stringify({ ...event, owner_id: owner })}\n\n`);
-      if (owner) await this.recordSend(agent, owner);
-      this.log({ level: "info", msg: "reinit sent", agent: agent.name, agent_id: agent.id, workspace_id: event.workspace_id, owner_id: owner });
       finish();
+      this.log({ level: "info", msg: "reinit sent", agent: agent.name, agent_id: agent.id, workspace_id: event.workspace_id, owner_id: owner });
     };
     const recheck = () => {
       this.decide(agent.workspace_id)
