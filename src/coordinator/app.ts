@@ -217,14 +217,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const before = await store.workspace(store.db, workspaceId);
     const result = await store.db.transaction(async (tx) => {
       const initiatorId = body.initiator ? await store.userId(tx, body.initiator) : before.owner_id;
-      const resources: AdminResourceSpec[] =
-        body.resources ??
-        before.latest_build.resources.map((r) => ({
-          type: r.type,
-          name: r.name,
-          instance_id: r.instance_id ?? undefined,
-          agents: r.agents.map((a) => ({ name: a.name, auth: a.auth, os: a.os as "linux", arch: a.arch as "amd64", apps: [], scripts: [] })),
-        }));
+      // Without resources, the new build has the same resources and agents (new tokens) as the last one.
+      const resources: AdminResourceSpec[] = body.resources ?? (await store.resourcesOfJob(tx, before.latest_build.job_id)).resources;
       return store.insertBuild(tx, { workspaceId, transition: body.transition, initiatorId, resources, jobStatus: body.job });
     });
     await deps.onBuildCreated?.();

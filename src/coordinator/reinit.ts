@@ -191,20 +191,8 @@ export class ReinitService {
       if (ws[0].owner_id !== PREBUILDS_SYSTEM_USER_ID) throw HttpError.conflict("Workspace is not an unclaimed prebuild.", "Only workspaces owned by the prebuilds system user can be claimed.");
       const ownerId = await this.store.userId(tx, body.owner);
       if (ownerId === PREBUILDS_SYSTEM_USER_ID) throw HttpError.badRequest("Validation failed.", undefined, [{ field: "owner", detail: "cannot claim for the prebuilds system user" }]);
-      const latest = await this.store.workspace(tx, workspaceId);
-      const tokens = new Map<string, string>();
-      const agentTokens = await tx.query<{ name: string; auth_token: string }>(
-        "SELECT a.name, a.auth_token FROM workspace_agents a JOIN workspace_resources r ON r.id = a.resource_id WHERE r.job_id = $1",
-        [latest.latest_build.job_id],
-      );
-      for (const a of agentTokens) tokens.set(a.name, a.auth_token);
-      const names = new Map(latest.latest_build.resources.flatMap((r) => r.agents.map((a) => [a.id, a.name] as const)));
-      const resources = latest.latest_build.resources.map((r) => ({
-        type: r.type,
-        name: r.name,
-        instance_id: r.instance_id ?? undefined,
-        agents: r.agents.map((a) => ({ name: a.name, auth: a.auth, os: a.os as "linux", arch: a.arch as "amd64", parent: a.parent_id ? names.get(a.parent_id) : undefined, apps: [], scripts: [] })),
-      }));
+      const latest = await tx.query<{ job_id: string }>("SELECT job_id FROM workspace_builds WHERE workspace_id = $1 ORDER BY build_number DESC LIMIT 1", [workspaceId]);
+      const { resources, tokens } = await this.store.resourcesOfJob(tx, latest[0].job_id);
       await tx.query("UPDATE workspaces SET owner_id = $2, updated_at = now() WHERE id = $1", [workspaceId, ownerId]);
       const build = await this.store.insertBuild(tx, { workspaceId, transition: "start", initiatorId: ownerId, resources, jobStatus: body.job, tokens });
       return build.jobId;

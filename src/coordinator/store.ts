@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { AdminResourceSpec, CreatedAgent, Workspace, WorkspaceAgent, WorkspaceBuild } from "../sdk/admin.js";
+import type { AdminAgentSpec, AdminResourceSpec, CreatedAgent, Workspace, WorkspaceAgent, WorkspaceBuild } from "../sdk/admin.js";
 import type { AgentAuthType } from "../sdk/auth.js";
 import type { LifecycleState } from "../sdk/agent.js";
 import type { Database, Queryable } from "./db/index.js";
@@ -141,6 +141,52 @@ export class Store {
       }
     }
     return { buildId, jobId, agents };
+  }
+
+  /**
+   * A build's resources and agents (apps and scripts included) as a spec for a new build, and the
+   * agents' tokens by name (a claim build keeps them). Two queries.
+   */
+  async resourcesOfJob(q: Queryable, jobId: string): Promise<{ resources: AdminResourceSpec[]; tokens: Map<string, string> }> {
+    const resources = await q.query<{ id: string; type: string; name: string; instance_id: string | null }>(
+      "SELECT id, type, name, instance_id FROM workspace_resources WHERE job_id = $1 ORDER BY created_at, name",
+      [jobId],
+    );
+    const agents = await q.query<{ id: string; resource_id: string; name: string; auth_type: AgentAuthType; auth_token: string; parent_id: string | null; os: string; arch: string; apps: unknown; scripts: unknown }>(
+      `SELECT a.id, a.resource_id, a.name, a.auth_type, a.auth_token, a.parent_id, a.os, a.arch, a.apps, a.scripts
+         FROM workspace_agents a JOIN workspace_resources r ON r.id = a.resource_id
+        WHERE r.job_id = $1 AND NOT a.deleted ORDER BY a.created_at, a.name`,
+      [jobId],
+    );
+    const json = <T>(v: unknown): T => (typeof v === "string" ? JSON.parse(v) : v) as T;
+    const names = new Map(agents.map((a) => [a.id, a.name]));
+    return {
+      tokens: new Map(agents.map((a) => [a.name, a.auth_token])),
+      resources: resources.map((r) => ({
+        type: r.type,
+        name: r.name,
+        instance_id: r.instance_id ?? undefined,
+        agents: agents
+          .filter((a) => a.resource_id === r.id)
+          .map((a) => ({
+            name: a.name,
+            auth: a.auth_type,
+            os: a.os as AdminAgentSpec["os"],
+            arch: a.arch as AdminAgentSpec["arch"],
+            parent: a.parent_id ? names.get(a.parent_id) : undefined,
+            apps: json<{ slug: string; display_name: string; url?: string; command?: string }[]>(a.apps).map(({ slug, display_name, url, command }) => ({ slug, display_name, url, command })),
+            scripts: json<{ display_name: string; script: string; run_on_start: boolean; run_on_stop: boolean; cron: string; start_blocks_login: boolean; timeout_seconds: number }[]>(a.scripts).map((x) => ({
+              display_name: x.display_name,
+              script: x.script,
+              run_on_start: x.run_on_start,
+              run_on_stop: x.run_on_stop,
+              cron: x.cron,
+              start_blocks_login: x.start_blocks_login,
+              timeout: x.timeout_seconds,
+            })),
+          })),
+      })),
+    };
   }
 
   /**

@@ -94,6 +94,13 @@ export async function synthesize(appFile: string, out: string): Promise<SynthRes
       staged.push({ from: dir, to: names.length === 1 ? resolve(out) : resolve(out, name), name });
     }
     for (const s of staged) {
+      // Never write over a directory that is not earlier synth output (e.g. `--out .` in a project).
+      const existing = await readdir(s.to).catch(() => [] as string[]);
+      if (existing.length > 0 && !existing.includes("cdk.tf.json")) {
+        throw new UsageError(`${s.to} is not empty and holds no earlier synth output`, "choose an empty --out directory", "E_SYNTH_OUT");
+      }
+    }
+    for (const s of staged) {
       await mkdir(s.to, { recursive: true });
       await rm(join(s.to, "assets"), { recursive: true, force: true });
       await cp(s.from, s.to, { recursive: true });

@@ -81,6 +81,9 @@ describe("provisioner synth (cdktf)", () => {
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain(app);
     expect(r.stderr).toContain("boom in app");
+    const occupied = await runCli(["synth", "--app", "examples/cdktf/main.ts", "--out", dir]);
+    expect(occupied.exitCode).toBe(2);
+    expect(occupied.stderr).toMatch(/not empty and holds no earlier synth output/);
     const missing = await runCli(["synth", "--app", join(dir, "nope.ts")]);
     expect(missing.exitCode).toBe(2);
     expect(missing.stderr).toMatch(/not found/);

@@ -128,6 +128,19 @@ for (const backend of BACKENDS) {
       expect(await back.nextData()).toMatchObject({ owner_id: claimed.workspace.owner_id });
     });
 
+    it("the claim build keeps instance IDs, agent tokens, apps and scripts", async () => {
+      const ws = await admin.createWorkspace({
+        name: "apps",
+        prebuild: true,
+        resources: [{ type: "vm", name: "dev", instance_id: "i-apps", agents: [{ name: "main", apps: [{ slug: "code", url: "http://localhost:8080" }], scripts: [{ display_name: "Setup", script: "echo hi", run_on_start: true }] }] }],
+      });
+      const claimed = await admin.claim(ws.id, { owner: "olga" });
+      expect(claimed.build.build_number).toBe(2);
+      expect(claimed.build.resources[0]).toMatchObject({ instance_id: "i-apps", agents: [{ name: "main" }] });
+      const manifest = (await (await fetch(new URL("/api/v2/workspaceagents/me/manifest", coord.url), { headers: { "Coder-Session-Token": ws.agents[0].auth_token } })).json()) as Record<string, any>;
+      expect(manifest).toMatchObject({ agent_id: claimed.build.resources[0].agents[0].id, owner_name: "olga", apps: [{ slug: "code", url: "http://localhost:8080" }], scripts: [{ display_name: "Setup", script: "echo hi", run_on_start: true }] });
+    });
+
     it("claiming twice → 409; publishing a payload of 8000 bytes or more is refused", async () => {
       const ws = await prebuild();
       await admin.claim(ws.id, { owner: "gina" });
