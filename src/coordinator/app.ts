@@ -1,7 +1,7 @@
 import { Hono, type Context } from "hono";
 import type { IncomingMessage } from "node:http";
 import type { z } from "zod";
-import { IdentityError, type IdentityVerifier } from "../identity/index.js";
+import { IdentityError, TrustUnavailableError, type IdentityVerifier } from "../identity/index.js";
 import { ReportLifecycleRequest, type Manifest } from "../sdk/agent.js";
 import { AwsInstanceIdentityRequest, AzureInstanceIdentityRequest, GoogleInstanceIdentityRequest, SESSION_TOKEN_HEADER } from "../sdk/auth.js";
 import { ClaimRequest, CompleteJobRequest, CreateBuildRequest, CreateWorkspaceRequest, type AdminResourceSpec } from "../sdk/admin.js";
@@ -127,6 +127,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
 
   const invalid = (cloud: string, err: unknown): never => {
     if (err instanceof IdentityError) throw HttpError.unauthorized(`Invalid ${cloud} identity.`, err.detail);
+    if (err instanceof TrustUnavailableError) throw new HttpError(503, { message: `${cloud} identity cannot be verified right now.`, detail: err.detail });
     throw err;
   };
 
@@ -137,8 +138,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
   });
   app.post("/api/v2/workspaceagents/azure-instance-identity", async (c) => {
     const body = await readJson(c, AzureInstanceIdentityRequest);
-    const { vmId } = await verifier.azure(body).catch((e) => invalid("Azure", e));
-    return authenticate(c, "azure", vmId, body.agent_name);
+    const { instanceId } = await verifier.azure(body).catch((e) => invalid("Azure", e));
+    return authenticate(c, "azure", instanceId, body.agent_name);
   });
   app.post("/api/v2/workspaceagents/google-instance-identity", async (c) => {
     const body = await readJson(c, GoogleInstanceIdentityRequest);

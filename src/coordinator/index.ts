@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createIdentityVerifier, type IdentityTrust } from "../identity/index.js";
+import { createIdentityVerifier, loadIdentityTrust, type IdentityTrust, type VerifierOptions } from "../identity/index.js";
 import { createApp } from "./app.js";
 import { migrate, openDatabase } from "./db/index.js";
 import { InProcessPubsub, PostgresPubsub, type Pubsub } from "./pubsub.js";
@@ -20,7 +20,10 @@ export interface CoordinatorOptions {
   accessUrl?: string;
   /** Default: generated once, stored 0600 next to the data (in the database for postgres). */
   adminToken?: string;
+  /** What instance identities are verified against. Default: the bundled AWS and Azure certificates. */
   trust?: IdentityTrust;
+  /** The verification clock and GCP key-fetch cooldown (tests); default real time. */
+  verifier?: VerifierOptions;
   /** SSE ping interval of reinit streams. Default 15 s. */
   ssePingMs?: number;
   log?: (event: Record<string, unknown>) => void;
@@ -70,6 +73,7 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<R
   const { host, port } = parseListen(opts.listen ?? "127.0.0.1:7080");
   const dbSpec = opts.db ?? ".provisioner/db";
   const log = opts.log ?? (() => undefined);
+  const trust = opts.trust ?? (await loadIdentityTrust());
   const db = await openDatabase(dbSpec);
   try {
     await migrate(db);
@@ -79,7 +83,6 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<R
   }
   const store = new Store(db);
   const admin = await resolveAdminToken(opts, dbSpec, store);
-  const trust = opts.trust ?? { awsCertificates: [], azureRoots: [], gcpJwks: { keys: [] } };
   const pubsub: Pubsub =
     db.kind === "postgres" ? new PostgresPubsub(dbSpec, (channel, payload) => db.query("SELECT pg_notify($1, $2)", [channel, payload]), log) : new InProcessPubsub();
   const reinit = new ReinitService(store, pubsub, opts.ssePingMs ?? 15_000, log);
@@ -88,7 +91,7 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<R
   pubsub.onReconnect(() => store.invalidateCandidates());
   const app = createApp({
     store,
-    verifier: createIdentityVerifier(trust),
+    verifier: createIdentityVerifier(trust, opts.verifier),
     adminToken: admin.token,
     cliPath: CLI_PATH,
     log,

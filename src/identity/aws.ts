@@ -1,5 +1,6 @@
 import { createPrivateKey, sign, verify, X509Certificate, type KeyObject } from "node:crypto";
-import { IdentityError } from "./errors.js";
+import { displayName } from "./certificate.js";
+import { IdentityError, type ChainEntry, type VerifiedIdentity } from "./errors.js";
 import type { IdentityKeys } from "./keys.js";
 
 /** A realistic EC2 instance identity document (JSON, as IMDS serves it). */
@@ -33,24 +34,41 @@ export function signAwsIdentityDocument(keys: IdentityKeys, document: string): s
   return sign("sha256", Buffer.from(document, "utf8"), createPrivateKey(keys.aws.privateKeyPem)).toString("base64");
 }
 
-export function awsPublicKeys(certificates: string[]): KeyObject[] {
-  return certificates.map((pem) => new X509Certificate(pem).publicKey);
+export interface AwsSigningKey {
+  key: KeyObject;
+  certificate: ChainEntry;
 }
 
-export function verifyAwsIdentity(publicKeys: KeyObject[], body: { document: string; signature: string }): { instanceId: string } {
+/** AWS signing certificates are used for their key only: AWS keeps signing with them after their validity ends. */
+export function awsSigningKeys(certificates: string[]): AwsSigningKey[] {
+  return certificates.map((pem) => {
+    const cert = new X509Certificate(pem);
+    return {
+      key: cert.publicKey,
+      certificate: {
+        subject: displayName(cert),
+        issuer: cert.issuer.replace(/\n/g, ", "),
+        not_before: new Date(cert.validFrom).toISOString(),
+        not_after: new Date(cert.validTo).toISOString(),
+        source: "trusted AWS certificate (key only)",
+      },
+    };
+  });
+}
+
+export function verifyAwsIdentity(keys: AwsSigningKey[], body: { document: string; signature: string }): VerifiedIdentity {
   const signature = Buffer.from(body.signature, "base64");
   if (signature.length === 0) throw new IdentityError("signature is not base64");
   const data = Buffer.from(body.document, "utf8");
-  if (!publicKeys.some((k) => verify("sha256", data, k, signature))) {
-    throw new IdentityError("signature does not verify against any trusted AWS certificate");
-  }
+  const signer = keys.find((k) => verify("sha256", data, k.key, signature));
+  if (!signer) throw new IdentityError("signature does not verify against any trusted AWS certificate");
   let doc: unknown;
   try {
     doc = JSON.parse(body.document);
   } catch {
-    throw new IdentityError("document is not JSON");
+    throw new IdentityError("document is not JSON", { signer: signer.certificate.subject, chain: [signer.certificate] });
   }
   const instanceId = (doc as { instanceId?: unknown })?.instanceId;
-  if (typeof instanceId !== "string" || instanceId === "") throw new IdentityError("document has no instanceId");
-  return { instanceId };
+  if (typeof instanceId !== "string" || instanceId === "") throw new IdentityError("document has no instanceId", { signer: signer.certificate.subject, chain: [signer.certificate] });
+  return { instanceId, signer: signer.certificate.subject, chain: [signer.certificate] };
 }

@@ -18,20 +18,32 @@ export function rsaKeyPem(): string {
 }
 
 /** node:crypto makes the keys; node-forge builds the X.509 certificates (node:crypto cannot). */
-export function issueCertificate(opts: { cn: string; keyPem: string; issuer?: { cn: string; keyPem: string }; ca: boolean; years: number; notAfter?: Date }): string {
+export function issueCertificate(opts: {
+  cn: string;
+  keyPem: string;
+  issuer?: { cn: string; keyPem: string };
+  ca: boolean;
+  years: number;
+  notBefore?: Date;
+  notAfter?: Date;
+  /** forge extension objects replacing the default basicConstraints and keyUsage (tests build broken chains with it). */
+  extensions?: object[];
+}): string {
   const cert = forge.pki.createCertificate();
   const pub = createPublicKey(opts.keyPem).export({ type: "spki", format: "pem" }).toString();
   cert.publicKey = forge.pki.publicKeyFromPem(pub);
   cert.serialNumber = "01" + randomBytes(8).toString("hex");
   const now = new Date();
-  cert.validity.notBefore = new Date(now.getTime() - 60 * 60 * 1000);
+  cert.validity.notBefore = opts.notBefore ?? new Date(now.getTime() - 60 * 60 * 1000);
   cert.validity.notAfter = opts.notAfter ?? new Date(now.getTime() + opts.years * 365 * 24 * 60 * 60 * 1000);
   cert.setSubject([{ name: "commonName", value: opts.cn }, { name: "organizationName", value: "provisioner fake IMDS" }]);
   cert.setIssuer([{ name: "commonName", value: (opts.issuer ?? opts).cn }, { name: "organizationName", value: "provisioner fake IMDS" }]);
-  cert.setExtensions([
-    { name: "basicConstraints", cA: opts.ca, critical: true },
-    { name: "keyUsage", critical: true, ...(opts.ca ? { keyCertSign: true, cRLSign: true } : { digitalSignature: true }) },
-  ]);
+  cert.setExtensions(
+    opts.extensions ?? [
+      { name: "basicConstraints", cA: opts.ca, critical: true },
+      { name: "keyUsage", critical: true, ...(opts.ca ? { keyCertSign: true, cRLSign: true } : { digitalSignature: true }) },
+    ],
+  );
   cert.sign(forge.pki.privateKeyFromPem((opts.issuer ?? opts).keyPem), forge.md.sha256.create());
   return forge.pki.certificateToPem(cert);
 }
