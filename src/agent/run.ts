@@ -2,7 +2,8 @@ import { readFile } from "node:fs/promises";
 import { Manifest, type LifecycleState } from "../sdk/agent.js";
 import { AUTH_ROUTES, AuthenticateResponse, SESSION_TOKEN_HEADER, type AgentAuthType } from "../sdk/auth.js";
 import { clientErrorFromResponse, CoderClientError, isRetryable, NetworkError, requestJson } from "../sdk/client-errors.js";
-import { parseReinitEvent, type ReinitEvent } from "../sdk/reinit.js";
+import { parseReinitEvent, REINIT_SSE, type ReinitEvent } from "../sdk/reinit.js";
+import { CoderResponse } from "../sdk/response.js";
 import { Backoff, sleep } from "./backoff.js";
 import { fetchIdentity } from "./metadata.js";
 import { SseParser } from "./sse.js";
@@ -62,7 +63,8 @@ class AgentSession {
 
   /**
    * Waits on the reinit stream (SPEC §3) until an event arrives. Returns the event, "stop" when the
-   * server answers 409 (not a prebuild: stop polling for good), or "aborted".
+   * server answers 409 or ends the stream with an error event (not a prebuild, or the claim build
+   * failed: stop polling for good), or "aborted".
    */
   async waitForReinit(signal: AbortSignal): Promise<ReinitEvent | "stop" | "aborted"> {
     const backoff = new Backoff();
@@ -81,8 +83,13 @@ class AgentSession {
         const decoder = new TextDecoder();
         for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
           for (const ev of parser.push(decoder.decode(chunk, { stream: true }))) {
-            if (ev.event === "ping") continue;
-            if (ev.event === "data" || ev.event === "message") return parseReinitEvent(ev.data, "");
+            if (ev.event === REINIT_SSE.ping) continue;
+            if (ev.event === REINIT_SSE.error) {
+              const body = CoderResponse.safeParse(JSON.parse(ev.data || "{}"));
+              this.log({ level: "info", msg: "reinit not applicable, polling stopped", reason: body.success ? body.data.message : ev.data, detail: body.success ? body.data.detail : undefined });
+              return "stop";
+            }
+            if (ev.event === REINIT_SSE.data || ev.event === "message") return parseReinitEvent(ev.data, "");
           }
         }
         this.log({ level: "debug", msg: "reinit stream ended, reconnecting" });
@@ -155,8 +162,8 @@ async function agentLoop(opts: AgentOptions, signal: AbortSignal, log: AgentLog)
       const result = await session.waitForReinit(signal);
       if (result === "stop") pollReinit = false;
       else if (result !== "aborted") {
-        if (result.owner_id && result.owner_id === lastReinitOwner) {
-          log({ level: "info", msg: "reinit ignored: already re-initialised for this owner", owner_id: result.owner_id });
+        if (result.user_id && result.user_id === lastReinitOwner) {
+          log({ level: "info", msg: "reinit ignored: already re-initialised for this owner", user_id: result.user_id });
           continue;
         }
         reinit = result;
@@ -169,9 +176,9 @@ async function agentLoop(opts: AgentOptions, signal: AbortSignal, log: AgentLog)
       await session.lifecycle("off").catch(() => undefined);
       return;
     }
-    log({ level: "info", msg: "reinitializing", reason: reinit.reason, owner_id: reinit.owner_id, workspace_id: reinit.workspace_id });
+    log({ level: "info", msg: "reinitializing", reason: reinit.reason, user_id: reinit.user_id, workspace_id: reinit.workspace_id });
     await session.lifecycle("shutting_down").catch((err: Error) => log({ level: "warn", msg: "lifecycle report failed", error: err.message }));
-    lastReinitOwner = reinit.owner_id;
+    lastReinitOwner = reinit.user_id;
   }
 }
 

@@ -1,20 +1,17 @@
 import { defineCommand } from "./command.js";
 import { UsageError } from "./errors.js";
 import { createLogger } from "./log.js";
+import { loadTrustFromArgs, withTrustOptions } from "./trust-options.js";
 
 export const coordinatorCommand = defineCommand({
   command: "coordinator",
   describe: "Run the coderd-compatible coordinator (agent instance-identity auth, reinit, admin API)",
   builder: (y) =>
-    y
+    withTrustOptions(y)
       .option("listen", { type: "string", default: "127.0.0.1:7080", describe: "HOST:PORT to listen on (port 0 picks one)" })
       .option("db", { type: "string", default: ".provisioner/db", describe: "memory | PGlite data DIR | postgres://… (shared by replicas)" })
       .option("access-url", { type: "string", describe: "URL agents use to reach the coordinator (default: the listen URL)" })
       .option("admin-token", { type: "string", describe: "Admin API token (default: generated once and stored 0600 next to the data)" })
-      .option("aws-certificate", { type: "string", array: true, default: [] as string[], describe: "PEM certificate trusted to sign AWS identity documents (repeatable)" })
-      .option("azure-root", { type: "string", array: true, default: [] as string[], describe: "PEM root trusted for Azure attested documents (repeatable)" })
-      .option("gcp-jwks", { type: "string", describe: "JWKS file with the keys trusted for GCP identity tokens" })
-      .option("trust-imds", { type: "string", array: true, default: [] as string[], describe: "Trust the keys of `provisioner imds --keys DIR` (repeatable)" })
       .option("sse-ping", { type: "string", default: "15s", describe: "Ping interval of reinit streams (e.g. 15s, 500ms)" })
       .option("log-format", { choices: ["text", "json"] as const, default: "text" as const, describe: "Log format (json: one JSON object per line)" })
       .option("json", { type: "boolean", default: false, describe: "Print a machine-readable ready line {url, admin_token, …}" })
@@ -29,13 +26,7 @@ export const coordinatorCommand = defineCommand({
     } catch (err) {
       throw new UsageError((err as Error).message, "e.g. --listen 127.0.0.1:7080");
     }
-    const { loadIdentityTrust } = await import("../identity/index.js");
-    let trust;
-    try {
-      trust = await loadIdentityTrust({ awsCertificateFiles: args.awsCertificate, azureRootFiles: args.azureRoot, gcpJwksFile: args.gcpJwks, imdsKeyDirs: args.trustImds });
-    } catch (err) {
-      throw new UsageError((err as Error).message, "check the --aws-certificate / --azure-root / --gcp-jwks / --trust-imds paths");
-    }
+    const trust = await loadTrustFromArgs(args);
     const log = createLogger(args.logFormat, "coordinator");
     let running;
     try {

@@ -7,6 +7,7 @@ import { synthCommand } from "./synth.js";
 import { coordinatorCommand } from "./coordinator.js";
 import { imdsCommand } from "./imds.js";
 import { agentCommand } from "./agent.js";
+import { identityCommand } from "./identity.js";
 import { e2eCommand } from "./e2e.js";
 
 const commands: CommandDefinition<any>[] = [
@@ -16,6 +17,7 @@ const commands: CommandDefinition<any>[] = [
   coordinatorCommand,
   imdsCommand,
   agentCommand,
+  identityCommand,
   e2eCommand,
 ];
 

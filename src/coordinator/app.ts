@@ -1,9 +1,10 @@
 import { Hono, type Context } from "hono";
+import { getCookie } from "hono/cookie";
 import type { IncomingMessage } from "node:http";
 import type { z } from "zod";
 import { IdentityError, TrustUnavailableError, type IdentityVerifier } from "../identity/index.js";
 import { ReportLifecycleRequest, type Manifest } from "../sdk/agent.js";
-import { AwsInstanceIdentityRequest, AzureInstanceIdentityRequest, GoogleInstanceIdentityRequest, SESSION_TOKEN_HEADER } from "../sdk/auth.js";
+import { AwsInstanceIdentityRequest, AzureInstanceIdentityRequest, GoogleInstanceIdentityRequest, SESSION_TOKEN_COOKIE, SESSION_TOKEN_HEADER } from "../sdk/auth.js";
 import { ClaimRequest, CompleteJobRequest, CreateBuildRequest, CreateWorkspaceRequest, type AdminResourceSpec } from "../sdk/admin.js";
 import { PREBUILDS_SYSTEM_USER_ID } from "../sdk/reinit.js";
 import { HttpError } from "./http-error.js";
@@ -22,6 +23,8 @@ export interface AppDeps {
   onBuildCreated?: () => Promise<void>;
   /** Called after a job completed successfully (prebuild claim → reinit). */
   onJobSucceeded?: (jobId: string) => Promise<void>;
+  /** Called after a job failed (a failed claim build ends the reinit streams). */
+  onJobFailed?: (jobId: string) => Promise<void>;
   /** Called when an agent reports `starting` (it acted on any reinit sent before). */
   onAgentStarting?: (agent: AgentIdentity) => Promise<void>;
   /** The reinit SSE handler (needs the raw Node response). */
@@ -57,7 +60,13 @@ async function readBody(c: Context): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-/** Parses a JSON body against a schema: 400 `Request body must be valid JSON.` / `Validation failed.` like coderd. */
+const jsonType = (v: unknown): string => (Array.isArray(v) ? "array" : typeof v === "object" ? "object" : typeof v);
+
+/**
+ * Parses a JSON body against a schema like coderd's httpapi.Read: what Go's decoder refuses (not JSON,
+ * or a value of the wrong JSON type) is 400 `Request body must be valid JSON.`; what its validation
+ * refuses (missing fields, bad values) is 400 `Validation failed.` with the fields.
+ */
 export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
   const text = await readBody(c);
   let raw: unknown;
@@ -68,6 +77,14 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
   }
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      if (issue.code !== "invalid_type") continue;
+      // Present but of the wrong JSON type (null counts as absent, as for Go).
+      const value = issue.path.reduce<unknown>((v, key) => (v !== null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[key] : undefined), raw);
+      if (value === undefined || value === null) continue;
+      const field = issue.path.join(".");
+      throw HttpError.badRequest("Request body must be valid JSON.", `cannot unmarshal ${jsonType(value)} into ${field ? `field "${field}"` : "the request"} of type ${issue.expected}`);
+    }
     throw HttpError.badRequest(
       "Validation failed.",
       undefined,
@@ -78,6 +95,7 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
 }
 
 const LAUNCHER = /^coder-(linux|darwin)-(amd64|arm64|armv7)$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function createApp(deps: AppDeps): Hono<Env> {
   const { store, verifier, log } = deps;
@@ -89,6 +107,11 @@ export function createApp(deps: AppDeps): Hono<Env> {
     return c.json({ message: "An internal error occurred.", detail: err.message }, 500);
   });
   app.notFound((c) => c.json({ message: "Route not found.", detail: `${c.req.method} ${c.req.path}` }, 404));
+  // coderd writes JSON as `application/json; charset=utf-8`; hono's c.json leaves the charset out.
+  app.use(async (c, next) => {
+    await next();
+    if (c.res.headers.get("Content-Type") === "application/json") c.res.headers.set("Content-Type", "application/json; charset=utf-8");
+  });
 
   app.get("/healthz", (c) => c.json({ status: "ok", database: store.db.kind }));
 
@@ -149,11 +172,24 @@ export function createApp(deps: AppDeps): Hono<Env> {
 
   // ---- agent routes (token auth) ----------------------------------------------------------------
 
+  // The agent token, where coderd looks for it and in its order: cookie, query parameter, header.
   app.use("/api/v2/workspaceagents/me/*", async (c, next) => {
-    const token = c.req.header(SESSION_TOKEN_HEADER);
-    if (!token) throw HttpError.unauthorized("Agent token required.", `Set the ${SESSION_TOKEN_HEADER} header to the agent's token.`);
-    const agent = /^[0-9a-f-]{36}$/i.test(token) ? await store.agentByToken(token) : undefined;
-    if (!agent) throw HttpError.unauthorized("Workspace agent not authorized.", "The agent token is unknown or belongs to a deleted workspace.");
+    const token = getCookie(c, SESSION_TOKEN_COOKIE) || c.req.query(SESSION_TOKEN_COOKIE) || c.req.header(SESSION_TOKEN_HEADER);
+    if (!token) {
+      throw HttpError.unauthorized(
+        `Cookie "${SESSION_TOKEN_COOKIE}" must be provided.`,
+        `Send the agent token in the ${SESSION_TOKEN_HEADER} header, the ${SESSION_TOKEN_COOKIE} cookie or the ${SESSION_TOKEN_COOKIE} query parameter.`,
+      );
+    }
+    if (!UUID.test(token)) throw HttpError.unauthorized("Workspace agent token invalid.", `An agent token must be a valid UUIDv4. (len ${token.length})`);
+    const agent = await store.agentByToken(token);
+    if (agent?.workspace_deleted) throw HttpError.unauthorized("Workspace agent not authorized.", "The agent token belongs to a deleted workspace.");
+    if (!agent?.latest) {
+      throw HttpError.unauthorized(
+        "Workspace agent not authorized.",
+        "The agent cannot authenticate until the workspace provision job has been completed. If the job is no longer running, this agent is invalid.",
+      );
+    }
     c.set("agent", agent);
     await store.markConnected(agent.id);
     await next();
@@ -218,13 +254,16 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const before = await store.workspace(store.db, workspaceId);
     const result = await store.db.transaction(async (tx) => {
       const initiatorId = body.initiator ? await store.userId(tx, body.initiator) : before.owner_id;
-      // Without resources, the new build has the same resources and agents (new tokens) as the last one.
-      const resources: AdminResourceSpec[] = body.resources ?? (await store.resourcesOfJob(tx, before.latest_build.job_id)).resources;
-      return store.insertBuild(tx, { workspaceId, transition: body.transition, initiatorId, resources, jobStatus: body.job });
+      // Without resources, the new build has the same resources and agents (new tokens) as the last
+      // one; a delete build has none (it destroys them).
+      const resources: AdminResourceSpec[] = body.resources ?? (body.transition === "delete" ? [] : (await store.resourcesOfJob(tx, before.latest_build.job_id)).resources);
+      const build = await store.insertBuild(tx, { workspaceId, transition: body.transition, initiatorId, resources, jobStatus: body.job });
+      await store.deleteWorkspaceOfJob(tx, build.jobId);
+      return build;
     });
     await deps.onBuildCreated?.();
     if (body.job === "succeeded") await deps.onJobSucceeded?.(result.jobId);
-    const ws = await store.workspace(store.db, workspaceId);
+    const ws = await store.workspace(store.db, workspaceId, { includeDeleted: true });
     log({ level: "info", msg: "build created", workspace_id: workspaceId, build_number: ws.latest_build.build_number, transition: body.transition });
     return c.json({ workspace: ws, build: ws.latest_build, agents: result.agents }, 201);
   });
@@ -242,7 +281,10 @@ export function createApp(deps: AppDeps): Hono<Env> {
       throw HttpError.conflict("Provisioner job is already completed.", `Job "${jobId}" is ${exists[0].status}.`);
     }
     log({ level: "info", msg: "job completed", job_id: jobId, status: body.status });
-    if (body.status === "succeeded") await deps.onJobSucceeded?.(jobId);
+    if (body.status === "succeeded") {
+      if (await store.deleteWorkspaceOfJob(store.db, jobId)) await deps.onBuildCreated?.();
+      await deps.onJobSucceeded?.(jobId);
+    } else await deps.onJobFailed?.(jobId);
     const job = (await store.db.query<Record<string, unknown>>("SELECT id, type, status, error, created_at, completed_at FROM provisioner_jobs WHERE id = $1", [jobId]))[0];
     return c.json({ job: { ...job, created_at: iso(job.created_at), completed_at: iso(job.completed_at) } });
   });
@@ -255,7 +297,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     return c.json(result);
   });
 
-  app.get("/api/v2/workspaces/:id", async (c) => c.json(await store.workspace(store.db, c.req.param("id"))));
+  app.get("/api/v2/workspaces/:id", async (c) => c.json(await store.workspace(store.db, c.req.param("id"), { includeDeleted: c.req.query("include_deleted") === "true" })));
   app.get("/api/v2/workspaceagents/:id", admin, async (c) => c.json(await store.agent(c.req.param("id")!)));
 
   return app;

@@ -3,7 +3,7 @@ import type { CoderResponse, ValidationError } from "../sdk/response.js";
 /** The one HTTP error type: a status and coderd's response body `{message, detail, validations}`. */
 export class HttpError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 429 | 500 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 410 | 413 | 429 | 500 | 503,
     readonly body: CoderResponse,
   ) {
     super(body.message);
@@ -21,5 +21,9 @@ export class HttpError extends Error {
   }
   static conflict(message: string, detail?: string): HttpError {
     return new HttpError(409, { message, ...(detail ? { detail } : {}) });
+  }
+  /** coderd's answer for a deleted workspace. */
+  static workspaceDeleted(workspaceId: string): HttpError {
+    return new HttpError(410, { message: `Workspace "${workspaceId}" was deleted, you can view this workspace by specifying '?include_deleted=true' and trying again.` });
   }
 }

@@ -8,7 +8,7 @@ import { createIdentityVerifier, loadIdentityTrust, type IdentityTrust, type Ver
 import { createApp } from "./app.js";
 import { migrate, openDatabase } from "./db/index.js";
 import { InProcessPubsub, PostgresPubsub, type Pubsub } from "./pubsub.js";
-import { ReinitService } from "./reinit.js";
+import { CLAIM_FAILED_CHANNEL, ReinitService } from "./reinit.js";
 import { Store } from "./store.js";
 
 export interface CoordinatorOptions {
@@ -89,6 +89,8 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<R
   // Builds change who may authenticate: every replica drops its cached auth candidates.
   await pubsub.subscribe(BUILDS_CHANGED_CHANNEL, () => store.invalidateCandidates());
   pubsub.onReconnect(() => store.invalidateCandidates());
+  // A failed claim build ends the waiting reinit streams of its workspace, on every replica.
+  await pubsub.subscribe(CLAIM_FAILED_CHANNEL, (workspaceId) => reinit.recheckWorkspace(workspaceId));
   const app = createApp({
     store,
     verifier: createIdentityVerifier(trust, opts.verifier),
@@ -98,6 +100,7 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<R
     reinit: (c, agent) => reinit.handler(c, agent),
     claim: (id, body) => reinit.claim(id, body),
     onJobSucceeded: (jobId) => reinit.onJobSucceeded(jobId),
+    onJobFailed: (jobId) => reinit.onJobFailed(jobId),
     onAgentStarting: (agent) => reinit.agentStarting(agent),
     onBuildCreated: async () => {
       store.invalidateCandidates();

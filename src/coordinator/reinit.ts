@@ -3,7 +3,7 @@ import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import type { ServerResponse } from "node:http";
 import type { z } from "zod";
 import type { ClaimRequest } from "../sdk/admin.js";
-import { parseReinitEvent, PREBUILDS_SYSTEM_USER_ID, prebuildClaimedChannel, REINIT_REASON_PREBUILD_CLAIMED, type ReinitEvent } from "../sdk/reinit.js";
+import { CLAIM_BUILD_FAILED, parseReinitEvent, PREBUILDS_SYSTEM_USER_ID, prebuildClaimedChannel, REINIT_REASON_PREBUILD_CLAIMED, REINIT_SSE, type ReinitEvent } from "../sdk/reinit.js";
 import { HttpError } from "./http-error.js";
 import type { Pubsub } from "./pubsub.js";
 import type { AgentIdentity, Store } from "./store.js";
@@ -13,9 +13,15 @@ interface ReinitState {
   first_initiator_id: string;
   latest_initiator_id: string;
   latest_job_status: string;
+  latest_job_error: string | null;
 }
 
-type Decision = { kind: "regular" } | { kind: "wait" } | { kind: "deliver"; event: ReinitEvent };
+type Decision = { kind: "regular" } | { kind: "wait" } | { kind: "deliver"; event: ReinitEvent } | { kind: "failed"; detail: string };
+
+/** Published (payload: the workspace ID) when a claim build fails, so open streams on every replica end with the 409. */
+export const CLAIM_FAILED_CHANNEL = "provisioner_claim_failed";
+
+const claimFailed = (detail: string) => HttpError.conflict(CLAIM_BUILD_FAILED, detail);
 
 /**
  * Prebuilt-workspace claim → agent reinit (SPEC §3). The stream subscribes before it checks the
@@ -24,6 +30,8 @@ type Decision = { kind: "regular" } | { kind: "wait" } | { kind: "deliver"; even
  */
 export class ReinitService {
   private readonly streams = new Set<ServerResponse>();
+  /** Durable re-checks of the open streams, by workspace (run when its claim build fails). */
+  private readonly rechecks = new Map<string, Set<() => void>>();
 
   constructor(
     private readonly store: Store,
@@ -37,7 +45,7 @@ export class ReinitService {
       `SELECT w.owner_id,
               (SELECT b.initiator_id FROM workspace_builds b WHERE b.workspace_id = w.id ORDER BY b.build_number ASC LIMIT 1) AS first_initiator_id,
               lb.initiator_id AS latest_initiator_id,
-              j.status AS latest_job_status
+              j.status AS latest_job_status, j.error AS latest_job_error
          FROM workspaces w
          JOIN LATERAL (SELECT b.initiator_id, b.job_id FROM workspace_builds b WHERE b.workspace_id = w.id ORDER BY b.build_number DESC LIMIT 1) lb ON true
          JOIN provisioner_jobs j ON j.id = lb.job_id
@@ -54,8 +62,9 @@ export class ReinitService {
     if (s.owner_id === PREBUILDS_SYSTEM_USER_ID) return { kind: "wait" };
     if (s.first_initiator_id !== PREBUILDS_SYSTEM_USER_ID) return { kind: "regular" };
     // A claimed prebuild: the claim build is the latest build, initiated by the new owner.
-    if (s.latest_initiator_id !== PREBUILDS_SYSTEM_USER_ID && s.latest_job_status === "succeeded") {
-      return { kind: "deliver", event: { workspace_id: workspaceId, reason: REINIT_REASON_PREBUILD_CLAIMED, owner_id: s.owner_id } };
+    if (s.latest_initiator_id !== PREBUILDS_SYSTEM_USER_ID) {
+      if (s.latest_job_status === "succeeded") return { kind: "deliver", event: { workspace_id: workspaceId, reason: REINIT_REASON_PREBUILD_CLAIMED, user_id: s.owner_id } };
+      if (s.latest_job_status === "failed" || s.latest_job_status === "canceled") return { kind: "failed", detail: s.latest_job_error || `The claim build's job ${s.latest_job_status}.` };
     }
     return { kind: "wait" };
   }
@@ -101,6 +110,10 @@ export class ReinitService {
       unsubscribe();
       throw HttpError.conflict("Workspace is not a prebuilt workspace.", "Only agents of prebuilt workspaces re-initialise on claim; stop waiting for reinit.");
     }
+    if (decision.kind === "failed") {
+      unsubscribe();
+      throw claimFailed(decision.detail);
+    }
 
     res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache", Connection: "keep-alive", "X-Accel-Buffering": "no" });
     res.flushHeaders();
@@ -108,13 +121,17 @@ export class ReinitService {
     this.streams.add(res);
     this.store.streaming.set(agent.id, (this.store.streaming.get(agent.id) ?? 0) + 1);
     let done = false;
-    const ping = setInterval(() => res.write("event: ping\ndata: \n\n"), this.pingMs);
+    // Exactly coderd's ping: an event line and a blank line. Go's SSE reader rejects a data line after a ping.
+    const ping = setInterval(() => res.write(`event: ${REINIT_SSE.ping}\n\n`), this.pingMs);
     const finish = () => {
       if (done) return;
       done = true;
       clearInterval(ping);
       unsubscribe();
       stopReconnect();
+      const waiting = this.rechecks.get(agent.workspace_id);
+      waiting?.delete(recheck);
+      if (waiting?.size === 0) this.rechecks.delete(agent.workspace_id);
       this.streams.delete(res);
       const n = (this.store.streaming.get(agent.id) ?? 1) - 1;
       if (n > 0) this.store.streaming.set(agent.id, n);
@@ -129,7 +146,7 @@ export class ReinitService {
     let sending = false;
     const deliver = async (event: ReinitEvent, fresh: boolean) => {
       if (done || res.destroyed) return;
-      const owner = event.owner_id || (await this.state(agent.workspace_id))?.owner_id || "";
+      const owner = event.user_id || (await this.state(agent.workspace_id))?.owner_id || "";
       if (fresh) knownDelivered = await this.deliveredOwner(agent);
       if (owner && knownDelivered === owner) {
         this.log({ level: "info", msg: "agent already re-initialised for this owner, reinit not sent again", agent: agent.name, owner_id: owner });
@@ -142,17 +159,28 @@ export class ReinitService {
       // arrives is harmless (only `starting` turns a send into a delivery).
       if (owner) await this.recordSend(agent, owner);
       if (done || res.destroyed) return;
-      res.write(`event: data\ndata: ${JSON.stringify({ ...event, owner_id: owner })}\n\n`);
+      const wire: ReinitEvent = { workspace_id: event.workspace_id, reason: event.reason, user_id: owner };
+      res.write(`event: ${REINIT_SSE.data}\ndata: ${JSON.stringify(wire)}\n\n`);
       finish();
       this.log({ level: "info", msg: "reinit sent", agent: agent.name, agent_id: agent.id, workspace_id: event.workspace_id, owner_id: owner });
     };
+    // A failed claim ends the stream with coderd's 409 body as an error event.
+    const fail = (detail: string) => {
+      if (done || res.destroyed) return;
+      res.write(`event: ${REINIT_SSE.error}\ndata: ${JSON.stringify(claimFailed(detail).body)}\n\n`);
+      finish();
+      this.log({ level: "info", msg: "claim build failed, reinit stream ended", agent: agent.name, agent_id: agent.id, workspace_id: agent.workspace_id });
+    };
     const recheck = () => {
       this.decide(agent.workspace_id)
-        .then((d) => (d.kind === "deliver" ? deliver(d.event, true) : undefined))
+        .then((d) => (d.kind === "deliver" ? deliver(d.event, true) : d.kind === "failed" ? fail(d.detail) : undefined))
         .catch((err: Error) => this.log({ level: "warn", msg: "reinit recheck failed", error: err.message }));
     };
     // After a listener reconnect, events may have been missed: the durable check covers them.
     const stopReconnect = this.pubsub.onReconnect(recheck);
+    let waiting = this.rechecks.get(agent.workspace_id);
+    if (!waiting) this.rechecks.set(agent.workspace_id, (waiting = new Set()));
+    waiting.add(recheck);
     onPayload = (payload) => {
       let event: ReinitEvent;
       try {
@@ -168,26 +196,44 @@ export class ReinitService {
     return RESPONSE_ALREADY_SENT;
   }
 
+  /** The claimed prebuild whose claim build ran `jobId`, if it is one. */
+  private async claimOfJob(jobId: string): Promise<{ workspaceId: string; ownerId: string } | undefined> {
+    const rows = await this.store.db.query<{ workspace_id: string; initiator_id: string }>("SELECT workspace_id, initiator_id FROM workspace_builds WHERE job_id = $1", [jobId]);
+    const build = rows[0];
+    if (!build) return undefined;
+    const s = await this.state(build.workspace_id);
+    if (!s || s.first_initiator_id !== PREBUILDS_SYSTEM_USER_ID || build.initiator_id === PREBUILDS_SYSTEM_USER_ID || s.owner_id === PREBUILDS_SYSTEM_USER_ID) return undefined;
+    return { workspaceId: build.workspace_id, ownerId: s.owner_id };
+  }
+
+  /** A claim build failed: the waiting streams of its workspace, on every replica, end with the 409. */
+  async onJobFailed(jobId: string): Promise<void> {
+    const claim = await this.claimOfJob(jobId);
+    if (!claim) return;
+    await this.pubsub.publish(CLAIM_FAILED_CHANNEL, claim.workspaceId);
+    this.log({ level: "info", msg: "claim build failed", workspace_id: claim.workspaceId, job_id: jobId });
+  }
+
+  /** Re-runs the durable check of every stream waiting on this workspace (after CLAIM_FAILED_CHANNEL). */
+  recheckWorkspace(workspaceId: string): void {
+    for (const recheck of [...(this.rechecks.get(workspaceId) ?? [])]) recheck();
+  }
+
   /** Publishes the claim when a claim build's job succeeds. */
   async onJobSucceeded(jobId: string): Promise<void> {
-    const rows = await this.store.db.query<{ workspace_id: string; initiator_id: string; build_number: number | string }>(
-      "SELECT workspace_id, initiator_id, build_number FROM workspace_builds WHERE job_id = $1",
-      [jobId],
-    );
-    const build = rows[0];
-    if (!build) return;
-    const s = await this.state(build.workspace_id);
-    if (!s || s.first_initiator_id !== PREBUILDS_SYSTEM_USER_ID || build.initiator_id === PREBUILDS_SYSTEM_USER_ID || s.owner_id === PREBUILDS_SYSTEM_USER_ID) return;
-    const event: ReinitEvent = { workspace_id: build.workspace_id, reason: REINIT_REASON_PREBUILD_CLAIMED, owner_id: s.owner_id };
-    await this.pubsub.publish(prebuildClaimedChannel(build.workspace_id), JSON.stringify(event));
-    this.log({ level: "info", msg: "prebuild claimed, reinit published", workspace_id: build.workspace_id, owner_id: s.owner_id });
+    const claim = await this.claimOfJob(jobId);
+    if (!claim) return;
+    const event: ReinitEvent = { workspace_id: claim.workspaceId, reason: REINIT_REASON_PREBUILD_CLAIMED, user_id: claim.ownerId };
+    await this.pubsub.publish(prebuildClaimedChannel(claim.workspaceId), JSON.stringify(event));
+    this.log({ level: "info", msg: "prebuild claimed, reinit published", workspace_id: claim.workspaceId, owner_id: claim.ownerId });
   }
 
   /** Moves an unclaimed prebuild to `owner` and starts the claim build (same resources, agents keep their tokens). */
   async claim(workspaceId: string, body: z.infer<typeof ClaimRequest>) {
     const jobId = await this.store.db.transaction(async (tx) => {
-      const ws = await tx.query<{ owner_id: string }>("SELECT owner_id FROM workspaces WHERE id = $1 AND NOT deleted FOR UPDATE", [workspaceId]);
+      const ws = await tx.query<{ owner_id: string; deleted: boolean }>("SELECT owner_id, deleted FROM workspaces WHERE id = $1 FOR UPDATE", [workspaceId]);
       if (!ws[0]) throw HttpError.notFound("Workspace not found.", `No workspace with ID "${workspaceId}".`);
+      if (ws[0].deleted) throw HttpError.workspaceDeleted(workspaceId);
       if (ws[0].owner_id !== PREBUILDS_SYSTEM_USER_ID) throw HttpError.conflict("Workspace is not an unclaimed prebuild.", "Only workspaces owned by the prebuilds system user can be claimed.");
       const ownerId = await this.store.userId(tx, body.owner);
       if (ownerId === PREBUILDS_SYSTEM_USER_ID) throw HttpError.badRequest("Validation failed.", undefined, [{ field: "owner", detail: "cannot claim for the prebuilds system user" }]);

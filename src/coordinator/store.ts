@@ -191,7 +191,7 @@ export class Store {
 
   /**
    * Agents an instance identity may authenticate as (SPEC §1): not deleted, root agents only, in the
-   * latest build of their workspace, of a workspace-build job. Newest first. One query.
+   * latest build of a workspace that is not deleted, of a workspace-build job. Newest first. One query.
    */
   async authCandidates(instanceId: string): Promise<AuthCandidate[]> {
     const hit = this.candidates.get(instanceId);
@@ -219,8 +219,10 @@ export class Store {
          JOIN workspace_resources r ON r.id = a.resource_id
          JOIN provisioner_jobs j ON j.id = r.job_id
          JOIN workspace_builds b ON b.job_id = j.id
+         JOIN workspaces w ON w.id = b.workspace_id
         WHERE a.auth_instance_id = $1
           AND NOT a.deleted
+          AND NOT w.deleted
           AND a.parent_id IS NULL
           AND j.type = 'workspace_build'
           AND b.build_number = (SELECT max(b2.build_number) FROM workspace_builds b2 WHERE b2.workspace_id = b.workspace_id)
@@ -229,22 +231,40 @@ export class Store {
     );
   }
 
-  /** The agent a token belongs to: the newest build's agent with it. One query. */
-  async agentByToken(token: string): Promise<AgentIdentity | undefined> {
-    const rows = await this.db.query<AgentIdentity>(
+  /**
+   * The agent a token belongs to: the newest build's agent with it, whether that build is still its
+   * workspace's latest (only the latest build's agents are authorized) and whether the workspace was
+   * deleted. One query.
+   */
+  async agentByToken(token: string): Promise<(AgentIdentity & { latest: boolean; workspace_deleted: boolean }) | undefined> {
+    const rows = await this.db.query<AgentIdentity & { latest: boolean; workspace_deleted: boolean }>(
       `SELECT a.id, a.name, a.auth_type, a.auth_token, a.apps, a.scripts, a.reinit_delivered_owner_id,
-              w.id AS workspace_id, w.name AS workspace_name, w.owner_id, u.username AS owner_name
+              w.id AS workspace_id, w.name AS workspace_name, w.owner_id, u.username AS owner_name, w.deleted AS workspace_deleted,
+              b.build_number = (SELECT max(b2.build_number) FROM workspace_builds b2 WHERE b2.workspace_id = w.id) AS latest
          FROM workspace_agents a
          JOIN workspace_resources r ON r.id = a.resource_id
          JOIN workspace_builds b ON b.job_id = r.job_id
          JOIN workspaces w ON w.id = b.workspace_id
          JOIN users u ON u.id = w.owner_id
-        WHERE a.auth_token = $1 AND NOT a.deleted AND NOT w.deleted
+        WHERE a.auth_token = $1 AND NOT a.deleted
         ORDER BY b.build_number DESC
         LIMIT 1`,
       [token],
     );
     return rows[0];
+  }
+
+  /** A delete build whose job succeeded deletes its workspace. Returns whether this job did. */
+  async deleteWorkspaceOfJob(q: Queryable, jobId: string): Promise<boolean> {
+    const rows = await q.query(
+      `UPDATE workspaces SET deleted = true, updated_at = now()
+        WHERE id = (SELECT b.workspace_id FROM workspace_builds b JOIN provisioner_jobs j ON j.id = b.job_id
+                     WHERE b.job_id = $1 AND b.transition = 'delete' AND j.status = 'succeeded')
+          AND NOT deleted
+        RETURNING id`,
+      [jobId],
+    );
+    return rows.length > 0;
   }
 
   /** Records that an agent talked to us (first/last connected); throttled per agent. */
@@ -324,15 +344,17 @@ export class Store {
     };
   }
 
-  async workspace(q: Queryable, workspaceId: string): Promise<Workspace> {
+  /** The workspace in coderd's shape; a deleted one is 410 Gone as in coderd, unless `includeDeleted`. */
+  async workspace(q: Queryable, workspaceId: string, opts: { includeDeleted?: boolean } = {}): Promise<Workspace> {
     const rows = await q.query<Record<string, unknown>>(
-      `SELECT w.id, w.name, w.owner_id, u.username AS owner_name,
+      `SELECT w.id, w.name, w.owner_id, u.username AS owner_name, w.deleted,
               (SELECT b.id FROM workspace_builds b WHERE b.workspace_id = w.id ORDER BY b.build_number DESC LIMIT 1) AS latest_build_id
-         FROM workspaces w JOIN users u ON u.id = w.owner_id WHERE w.id = $1 AND NOT w.deleted`,
+         FROM workspaces w JOIN users u ON u.id = w.owner_id WHERE w.id = $1`,
       [workspaceId],
     );
     const w = rows[0];
     if (!w) throw HttpError.notFound("Workspace not found.", `No workspace with ID "${workspaceId}".`);
+    if (w.deleted && !opts.includeDeleted) throw HttpError.workspaceDeleted(workspaceId);
     return {
       id: String(w.id),
       name: String(w.name),
@@ -348,7 +370,8 @@ export class Store {
       `SELECT a.*, b.workspace_id FROM workspace_agents a
          JOIN workspace_resources r ON r.id = a.resource_id
          JOIN workspace_builds b ON b.job_id = r.job_id
-        WHERE a.id = $1`,
+         JOIN workspaces w ON w.id = b.workspace_id
+        WHERE a.id = $1 AND NOT w.deleted`,
       [agentId],
     );
     const a = rows[0];

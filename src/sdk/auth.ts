@@ -39,3 +39,6 @@ export const AUTH_ROUTES = {
 
 /** Header carrying the agent (or admin) token on every authenticated route. */
 export const SESSION_TOKEN_HEADER = "Coder-Session-Token";
+
+/** Cookie (and query parameter) that also carries the agent token: coderd's Go agent SDK sends it on the reinit stream. */
+export const SESSION_TOKEN_COOKIE = "coder_session_token";

@@ -31,10 +31,20 @@ describe("agent building blocks", () => {
     expect(p.push('ta\r\ndata: {"a":\r\ndata: 1}\r\n\r\n')).toEqual([{ event: "data", data: '{"a":\n1}' }]);
   });
 
-  it("accepts both reinit field spellings and the legacy raw string", () => {
-    expect(parseReinitEvent('{"workspace_id":"w","reason":"prebuild_claimed","owner_id":"o"}', "x")).toEqual({ workspace_id: "w", reason: "prebuild_claimed", owner_id: "o" });
-    expect(parseReinitEvent('{"WorkspaceID":"w","Reason":"prebuild_claimed","UserID":"o"}', "x")).toEqual({ workspace_id: "w", reason: "prebuild_claimed", owner_id: "o" });
-    expect(parseReinitEvent("prebuild_claimed", "fallback")).toEqual({ workspace_id: "fallback", reason: "prebuild_claimed", owner_id: "" });
+  it("accepts every reinit field spelling of SPEC §3, keys case-insensitively, and the legacy raw string", () => {
+    const want = { workspace_id: "w", reason: "prebuild_claimed", user_id: "o" };
+    for (const payload of [
+      '{"workspace_id":"w","reason":"prebuild_claimed","user_id":"o"}',
+      '{"workspace_id":"w","reason":"prebuild_claimed","owner_id":"o"}',
+      '{"WorkspaceID":"w","Reason":"prebuild_claimed","UserID":"o"}',
+      '{"workspaceid":"w","REASON":"prebuild_claimed","userId":"o"}',
+      '{"Workspace_ID":"w","Reason":"prebuild_claimed","Owner_Id":"o","extra":1}',
+    ]) {
+      expect(parseReinitEvent(payload, "x"), payload).toEqual(want);
+    }
+    expect(parseReinitEvent("prebuild_claimed", "fallback")).toEqual({ workspace_id: "fallback", reason: "prebuild_claimed", user_id: "" });
+    expect(parseReinitEvent('"prebuild_claimed"', "fallback")).toEqual({ workspace_id: "fallback", reason: "prebuild_claimed", user_id: "" });
+    expect(() => parseReinitEvent('{"workspace_id":"w"}', "x")).toThrow(/no reason/);
   });
 
   it("fetches the AWS identity with IMDSv2 headers exactly as SPEC §2 says", async () => {

@@ -48,7 +48,7 @@ for (const backend of BACKENDS) {
       const claimed = await admin.claim(ws.id, { owner: "alice" });
       expect(claimed.workspace.owner_name).toBe("alice");
       expect(claimed.build.initiator_id).toBe(claimed.workspace.owner_id);
-      expect(await s.nextData()).toEqual({ workspace_id: ws.id, reason: "prebuild_claimed", owner_id: claimed.workspace.owner_id });
+      expect(await s.nextData()).toEqual({ workspace_id: ws.id, reason: "prebuild_claimed", user_id: claimed.workspace.owner_id });
       await s.ended;
     });
 
@@ -56,7 +56,7 @@ for (const backend of BACKENDS) {
       const ws = await prebuild();
       const claimed = await admin.claim(ws.id, { owner: "bob" });
       const s = await openReinit(coord.url, ws.agents[1].auth_token);
-      expect(await s.nextData(2000)).toMatchObject({ reason: "prebuild_claimed", owner_id: claimed.workspace.owner_id });
+      expect(await s.nextData(2000)).toMatchObject({ reason: "prebuild_claimed", user_id: claimed.workspace.owner_id });
       await s.ended;
     });
 
@@ -66,7 +66,7 @@ for (const backend of BACKENDS) {
       const s = await openReinit(coord.url, ws.agents[0].auth_token);
       expect(await noDataWithin(s, 400)).toBe(true);
       await admin.completeJob(claimed.build.job_id, { status: "succeeded" });
-      expect(await s.nextData()).toMatchObject({ workspace_id: ws.id, owner_id: claimed.workspace.owner_id });
+      expect(await s.nextData()).toMatchObject({ workspace_id: ws.id, user_id: claimed.workspace.owner_id });
     });
 
     it("4. a regular workspace → 409", async () => {
@@ -116,7 +116,7 @@ for (const backend of BACKENDS) {
       const s2 = await openReinit(coord.url, ws2.agents[0].auth_token);
       const owner = randomUUID();
       await coord.pubsub.publish(prebuildClaimedChannel(ws2.id), JSON.stringify({ WorkspaceID: ws2.id, Reason: "prebuild_claimed", UserID: owner }));
-      expect(await s2.nextData()).toEqual({ workspace_id: ws2.id, reason: "prebuild_claimed", owner_id: owner });
+      expect(await s2.nextData()).toEqual({ workspace_id: ws2.id, reason: "prebuild_claimed", user_id: owner });
     });
 
     it("7. a claim while the agent is disconnected is delivered when it reconnects", async () => {
@@ -125,7 +125,7 @@ for (const backend of BACKENDS) {
       s.close();
       const claimed = await admin.claim(ws.id, { owner: "frank" });
       const back = await openReinit(coord.url, ws.agents[0].auth_token);
-      expect(await back.nextData()).toMatchObject({ owner_id: claimed.workspace.owner_id });
+      expect(await back.nextData()).toMatchObject({ user_id: claimed.workspace.owner_id });
     });
 
     it("the claim build keeps instance IDs, agent tokens, apps and scripts", async () => {
