@@ -116,6 +116,28 @@ describe("provisioner agent against imds + coordinator (real processes and serve
     }
   });
 
+  it("a claim build that fails: the open stream ends with the 409 and the agent stops polling, still running", async () => {
+    const ws = await admin.createWorkspace({ name: "pb-fail", prebuild: true, resources: [{ type: "vm", name: "dev", agents: [{ name: "main" }] }] });
+    const proxy = await countingProxy(coord.url);
+    try {
+      const a = agent({ CODER_AGENT_AUTH: "token", CODER_AGENT_TOKEN: ws.agents[0].auth_token }, proxy.url);
+      await a.waitFor(/"msg":"agent ready"/);
+      const claimed = await admin.claim(ws.id, { owner: "ursula", job: "running" });
+      await new Promise((r) => setTimeout(r, 300));
+      await admin.completeJob(claimed.build.job_id, { status: "failed", error: "apply failed" });
+      const line = await a.waitFor(/reinit not applicable, polling stopped/);
+      expect(line).toContain("Claim build failed permanently.");
+      expect(line).toContain("apply failed");
+      const requests = proxy.reinitRequests();
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(proxy.reinitRequests()).toBe(requests);
+      expect(a.lines.some((l) => l.includes('"msg":"reinitializing"'))).toBe(false);
+      expect(await a.stop()).toBe(0);
+    } finally {
+      proxy.close();
+    }
+  });
+
   it("a claimed prebuild: the agent re-initialises once, re-authenticates with its name, and is ready again", async () => {
     const id = "i-0ccccccccccccccc3";
     const metadata = await instance("aws", id);
