@@ -1,5 +1,5 @@
 import { createPrivateKey, sign, verify, X509Certificate, type KeyObject } from "node:crypto";
-import { displayName } from "./certificate.js";
+import { chainEntry } from "./certificate.js";
 import { IdentityError, type ChainEntry, type VerifiedIdentity } from "./errors.js";
 import type { IdentityKeys } from "./keys.js";
 
@@ -43,16 +43,7 @@ export interface AwsSigningKey {
 export function awsSigningKeys(certificates: string[]): AwsSigningKey[] {
   return certificates.map((pem) => {
     const cert = new X509Certificate(pem);
-    return {
-      key: cert.publicKey,
-      certificate: {
-        subject: displayName(cert),
-        issuer: cert.issuer.replace(/\n/g, ", "),
-        not_before: new Date(cert.validFrom).toISOString(),
-        not_after: new Date(cert.validTo).toISOString(),
-        source: "trusted AWS certificate (key only)",
-      },
-    };
+    return { key: cert.publicKey, certificate: chainEntry(cert, "trusted AWS certificate (key only)") };
   });
 }
 

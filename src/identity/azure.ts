@@ -1,7 +1,7 @@
 import { createHash, createPrivateKey, sign, verify, type X509Certificate } from "node:crypto";
 import type { FetchedIssuer } from "./aia.js";
-import { certificateFromPem, commonName, displayName, notACa, parseCertificate, type Certificate } from "./certificate.js";
-import { children, content, DerError, encoded, expect, oid, readDer, readDerExact, smallInteger, TAG, writeDer, writeOid, type Der } from "./der.js";
+import { certificateFromPem, chainEntry, commonName, displayName, notACa, parseCertificate, type Certificate } from "./certificate.js";
+import { children, content, DerError, encoded, expect, oid, readDerExact, smallInteger, TAG, writeDer, writeOid, type Der } from "./der.js";
 import { IdentityError, type ChainEntry, type VerifiedIdentity } from "./errors.js";
 import type { IdentityKeys } from "./keys.js";
 
@@ -198,7 +198,7 @@ function signedAttributesBytes(attributes: Der, digest: string, signedContent: B
   return writeDer(TAG.SET, content(attributes));
 }
 
-export type CertificateSource = "message" | "trusted intermediate" | "trusted root" | "fetched";
+type CertificateSource = "message" | "trusted intermediate" | "trusted root" | "fetched";
 
 interface ChainNode {
   cert: Certificate;
@@ -213,18 +213,13 @@ export interface AzureTrust {
   fetchIssuers?: (leaf: X509Certificate) => Promise<{ issuers: FetchedIssuer[]; refused: string[] }>;
 }
 
-const iso = (d: string) => new Date(d).toISOString();
-
-function entry(node: ChainNode): ChainEntry {
-  const x = node.cert.x509;
-  return { subject: displayName(x), issuer: x.issuer.replace(/\n/g, ", "), not_before: iso(x.validFrom), not_after: iso(x.validTo), source: node.url ? `fetched from ${node.url}` : node.source };
-}
+const entry = (node: ChainNode): ChainEntry => chainEntry(node.cert.x509, node.url ? `fetched from ${node.url}` : node.source);
 
 function validityProblem(cert: Certificate, now: Date, role: string): string | undefined {
   const from = new Date(cert.x509.validFrom);
   const to = new Date(cert.x509.validTo);
-  if (now < from) return `${role} ${displayName(cert.x509)} is not valid before ${from.toISOString()} (verification time ${now.toISOString()})`;
-  if (now > to) return `${role} ${displayName(cert.x509)} expired at ${to.toISOString()} (verification time ${now.toISOString()})`;
+  if (now < from) return `${role} ${displayName(cert.x509.subject)} is not valid before ${from.toISOString()} (verification time ${now.toISOString()})`;
+  if (now > to) return `${role} ${displayName(cert.x509.subject)} expired at ${to.toISOString()} (verification time ${now.toISOString()})`;
   return undefined;
 }
 
@@ -237,7 +232,7 @@ function buildChain(leaf: ChainNode, pool: ChainNode[], roots: ChainNode[], now:
   const problems: string[] = [];
   const issues = (issuer: ChainNode, child: ChainNode) => issuer.cert.subjectDer.equals(child.cert.issuerDer) && child.cert.x509.verify(issuer.cert.x509.publicKey);
   const acceptable = (issuer: ChainNode, path: ChainNode[], role: string): boolean => {
-    const name = displayName(issuer.cert.x509);
+    const name = displayName(issuer.cert.x509.subject);
     const ca = notACa(issuer.cert);
     const pathLen = issuer.cert.basicConstraints?.pathLen;
     const problem =
@@ -287,7 +282,7 @@ async function verifyAttestedDocument(trust: AzureTrust, body: { signature: stri
     throw new IdentityError(`malformed PKCS#7 message: ${(err as Error).message.split("\n")[0]}`);
   }
   const signer: ChainNode = { cert: msg.signer, source: "message" };
-  const signerName = displayName(msg.signer.x509);
+  const signerName = displayName(msg.signer.x509.subject);
 
   // 1. The signature itself.
   let valid: boolean;
@@ -317,7 +312,7 @@ async function verifyAttestedDocument(trust: AzureTrust, body: { signature: stri
     }
   }
   if (!chain) {
-    const issuer = /(?:^|\n)CN=([^\n]*)/.exec(msg.signer.x509.issuer)?.[1] ?? msg.signer.x509.issuer;
+    const issuer = displayName(msg.signer.x509.issuer);
     const hint = trust.fetchIssuers
       ? refused.length > 0
         ? ` (its AIA URL ${refused[0]} is not on Microsoft's certificate allow-list)`
@@ -331,7 +326,7 @@ async function verifyAttestedDocument(trust: AzureTrust, body: { signature: stri
   const chainInfo = chain.map(entry);
 
   // 3. The signer's name.
-  const cn = commonName(msg.signer.x509);
+  const cn = commonName(msg.signer.x509.subject);
   if (!cn || !AZURE_SIGNER_CN.test(cn)) throw new IdentityError(`signer ${JSON.stringify(cn ?? "")} is not an Azure metadata service`, { signer: signerName, chain: chainInfo });
 
   let doc: unknown;

@@ -1,4 +1,5 @@
 import { X509Certificate } from "node:crypto";
+import type { ChainEntry } from "./errors.js";
 import { children, content, DerError, encoded, expect, oid, readDer, readDerExact, smallInteger, TAG, type Der } from "./der.js";
 
 const OID_BASIC_CONSTRAINTS = "2.5.29.19";
@@ -74,13 +75,25 @@ function keyCertSign(el: Der): boolean {
   return bits.length >= 2 && (bits[1] & KEY_CERT_SIGN) !== 0;
 }
 
-export function commonName(cert: X509Certificate): string | undefined {
-  return /(?:^|\n)CN=([^\n]*)/.exec(cert.subject)?.[1];
+/** The CN of a distinguished name as node:crypto renders it (one attribute per line). */
+export function commonName(dn: string): string | undefined {
+  return /(?:^|\n)CN=([^\n]*)/.exec(dn)?.[1];
 }
 
-/** A readable one-line name: the CN, or the whole subject. */
-export function displayName(cert: X509Certificate): string {
-  return commonName(cert) ?? cert.subject.replace(/\n/g, ", ");
+/** A readable one-line name: the CN, or the whole name. */
+export function displayName(dn: string): string {
+  return commonName(dn) ?? dn.replace(/\n/g, ", ");
+}
+
+/** How a certificate of a chain is reported, with where it came from. */
+export function chainEntry(cert: X509Certificate, source: string): ChainEntry {
+  return {
+    subject: displayName(cert.subject),
+    issuer: cert.issuer.replace(/\n/g, ", "),
+    not_before: new Date(cert.validFrom).toISOString(),
+    not_after: new Date(cert.validTo).toISOString(),
+    source,
+  };
 }
 
 /** Why `issuer` may not issue certificates, or undefined when it may (CA:true, keyCertSign when keyUsage is present). */

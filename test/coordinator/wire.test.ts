@@ -87,7 +87,12 @@ for (const backend of BACKENDS) {
     it("agent token from the header, the coder_session_token cookie or query parameter on /me/*; coderd's 401s", async () => {
       const ws = await regular();
       const token = ws.agents[0].auth_token;
-      for (const init of [{ headers: { "Coder-Session-Token": token } }, { headers: { Cookie: `other=1; coder_session_token=${token}` } }, { query: `?coder_session_token=${token}` }]) {
+      const sources: { headers?: Record<string, string>; query?: string }[] = [
+        { headers: { "Coder-Session-Token": token } },
+        { headers: { Cookie: `other=1; coder_session_token=${token}` } },
+        { query: `?coder_session_token=${token}` },
+      ];
+      for (const init of sources) {
         const res = await manifest(init);
         expect(res.status, JSON.stringify(init)).toBe(200);
         expect(((await res.json()) as { agent_id: string }).agent_id).toBe(ws.agents[0].id);
