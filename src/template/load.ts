@@ -1,59 +1,184 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { HclSyntaxError, type Block, parseHclFile, parseTemplate, references as exprReferences } from "./hcl/index.js";
-import {
-  type AgentModel,
-  type AttrValue,
-  INSTANCE_TYPES,
-  type InstanceModel,
-  type ResourceModel,
-  TemplateLoadError,
-  type TemplateModel,
-} from "./model.js";
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import type { Attr, BlockConfig, ModuleConfig, ResourceConfig } from "./config.js";
+import { TemplateLoadError } from "./config.js";
+import { type Block, type Expr, HclSyntaxError, jsonSyntaxExpr, parseHclFile, type Pos } from "./hcl/index.js";
 
-type Ref = (string | number)[];
+/** Terraform ignores these files in a module directory (editor backups, hidden files). */
+function ignoredName(name: string): boolean {
+  return name.startsWith(".") || name.endsWith("~") || (name.startsWith("#") && name.endsWith("#"));
+}
 
-/** Static references of an attribute value (HCL or JSON syntax). */
-export function attrReferences(attr: AttrValue): Ref[] {
-  if (attr.syntax === "hcl") return exprReferences(attr.expr);
-  const out: Ref[] = [];
-  const walk = (v: unknown): void => {
-    if (typeof v === "string") {
-      if (v.includes("${") || v.includes("%{")) {
-        try {
-          out.push(...exprReferences(parseTemplate(v)));
-        } catch {
-          // An unparsable string is reported when it is evaluated.
-        }
-      }
-    } else if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === "object") Object.values(v).forEach(walk);
-  };
-  walk(attr.value);
+/**
+ * Reads a regular file without blocking on FIFOs or devices: the file is opened non-blocking and
+ * checked to be regular before reading.
+ */
+function readRegularFile(path: string, rel: string): { text?: string; skipped?: string } {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === "ENOENT") throw new TemplateLoadError("E_TEMPLATE_UNREADABLE", rel, "cannot read the file: it is a symbolic link whose target does not exist");
+    if (e.code === "EACCES") throw new TemplateLoadError("E_TEMPLATE_UNREADABLE", rel, "cannot read the file: permission denied");
+    throw new TemplateLoadError("E_TEMPLATE_UNREADABLE", rel, `cannot read the file: ${e.message}`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) return { skipped: "a directory" };
+    if (!st.isFile()) return { skipped: st.isFIFO() ? "a named pipe, not a regular file" : st.isSocket() ? "a socket, not a regular file" : "not a regular file" };
+    const buf = Buffer.alloc(st.size);
+    let off = 0;
+    while (off < st.size) {
+      const n = readSync(fd, buf, off, st.size - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    return { text: buf.subarray(0, off).toString("utf8") };
+  } catch (err) {
+    throw new TemplateLoadError("E_TEMPLATE_UNREADABLE", rel, `cannot read the file: ${(err as Error).message}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function attrsOf(block: Block, file: string): Record<string, Attr> {
+  const out: Record<string, Attr> = {};
+  for (const a of block.body.attributes) out[a.name] = { name: a.name, expr: a.expr, file, pos: a.pos, source: a.source };
   return out;
 }
 
-/** Literal string value of an attribute, or undefined when it is an expression. */
-export function literalString(attr: AttrValue | undefined): string | undefined {
-  if (!attr) return undefined;
-  if (attr.syntax === "json") return typeof attr.value === "string" && !attr.value.includes("${") ? attr.value : undefined;
-  if (attr.expr.kind === "template" && attr.expr.parts.every((p) => p.kind === "text")) {
-    return attr.expr.parts.map((p) => (p.kind === "text" ? p.text : "")).join("");
-  }
+function blockConfig(block: Block, file: string): BlockConfig {
+  return { type: block.type, labels: block.labels, attrs: attrsOf(block, file), blocks: block.body.blocks.map((b) => blockConfig(b, file)), file, pos: block.pos };
+}
+
+/** The literal string value of an expression (a template with only text), if it is one. */
+export function literalString(e: Expr | undefined): string | undefined {
+  if (!e) return undefined;
+  if (e.kind === "template" && e.parts.every((p) => p.kind === "text")) return e.parts.map((p) => (p.kind === "text" ? p.text : "")).join("");
+  if (e.kind === "literal" && e.value.type.kind === "string") return e.value.asString();
   return undefined;
 }
 
-/** Literal number value of an attribute (count = 2), or undefined. */
-export function literalNumber(attr: AttrValue | undefined): number | undefined {
-  if (!attr) return undefined;
-  if (attr.syntax === "json") return typeof attr.value === "number" ? attr.value : undefined;
-  return attr.expr.kind === "literal" && typeof attr.expr.value === "number" ? attr.expr.value : undefined;
+/** `ignore_changes = [user_data, tags["x"]]` or `all`, as attribute path strings. */
+function ignoreChanges(e: Expr | undefined): string[] | "all" | undefined {
+  if (!e) return undefined;
+  if (e.kind === "variable" && e.name === "all") return "all";
+  if (literalString(e) === "all") return "all";
+  if (e.kind !== "tuple") return undefined;
+  return e.items.map((item) => exprPath(item) ?? literalString(item) ?? "?");
 }
 
-function hclAttrs(block: Block, file: string): Record<string, AttrValue> {
-  const out: Record<string, AttrValue> = {};
-  for (const a of block.body.attributes) out[a.name] = { syntax: "hcl", source: a.source, expr: a.expr, file, line: a.pos.line };
-  return out;
+function exprPath(e: Expr): string | undefined {
+  if (e.kind === "variable") return e.name;
+  if (e.kind === "getattr") return `${exprPath(e.target)}.${e.name}`;
+  if (e.kind === "index" && e.index.kind === "literal") return `${exprPath(e.target)}[${JSON.stringify(e.index.value.raw === null ? null : String(e.index.value.type.kind === "number" ? e.index.value.asNumber().toString() : e.index.value.raw))}]`;
+  return undefined;
+}
+
+interface Collector {
+  module: ModuleConfig;
+  /** Where each named object was first declared, for Terraform's duplicate errors. */
+  seen: Map<string, { file: string; pos: Pos }>;
+}
+
+function declare(c: Collector, key: string, what: string, file: string, pos: Pos): void {
+  const prior = c.seen.get(key);
+  if (prior) throw new TemplateLoadError("E_TEMPLATE_DUPLICATE", file, `${what} was already declared at ${prior.file}:${prior.pos.line}`, pos.line, pos.column);
+  c.seen.set(key, { file, pos });
+}
+
+function addResource(c: Collector, r: Omit<ResourceConfig, "address" | "count" | "forEach" | "ignoreChanges" | "lifecycle">, lifecycle?: BlockConfig): void {
+  const address = `${r.mode === "data" ? "data." : ""}${r.type}.${r.name}`;
+  declare(c, address, `${r.mode === "data" ? "data" : "resource"} "${r.type}" "${r.name}"`, r.file, r.pos);
+  const { count, for_each: forEach, depends_on: _dependsOn, provider: _provider, ...attrs } = r.attrs;
+  void _dependsOn;
+  void _provider;
+  c.module.resources.push({ ...r, attrs, address, count, forEach, lifecycle, ignoreChanges: ignoreChanges(lifecycle?.attrs.ignore_changes?.expr) });
+}
+
+function collectHcl(text: string, file: string, c: Collector): void {
+  let body;
+  try {
+    body = parseHclFile(text);
+  } catch (err) {
+    if (err instanceof HclSyntaxError) throw new TemplateLoadError("E_TEMPLATE_SYNTAX", file, err.reason, err.line, err.column);
+    throw err;
+  }
+  const m = c.module;
+  for (const block of body.blocks) {
+    const [l0, l1] = block.labels;
+    switch (block.type) {
+      case "resource":
+      case "data": {
+        if (block.labels.length !== 2) break;
+        const nested = block.body.blocks.map((b) => blockConfig(b, file));
+        addResource(
+          c,
+          { mode: block.type === "resource" ? "managed" : "data", type: l0, name: l1, file, pos: block.pos, attrs: attrsOf(block, file), blocks: nested.filter((b) => !["lifecycle", "connection", "provisioner"].includes(b.type)) },
+          nested.find((b) => b.type === "lifecycle"),
+        );
+        break;
+      }
+      case "locals":
+        for (const [name, a] of Object.entries(attrsOf(block, file))) {
+          declare(c, `local.${name}`, `local value "${name}"`, file, a.pos);
+          m.locals[name] = a;
+        }
+        break;
+      case "variable": {
+        if (block.labels.length !== 1) break;
+        declare(c, `var.${l0}`, `variable "${l0}"`, file, block.pos);
+        const attrs = attrsOf(block, file);
+        m.variables[l0] = {
+          name: l0,
+          type: attrs.type?.expr,
+          default: attrs.default,
+          nullable: !(attrs.nullable?.expr.kind === "literal" && attrs.nullable.expr.value.raw === false),
+          sensitive: attrs.sensitive?.expr.kind === "literal" && attrs.sensitive.expr.value.raw === true,
+          file,
+          pos: block.pos,
+        };
+        break;
+      }
+      case "output":
+        if (block.labels.length !== 1) break;
+        declare(c, `output.${l0}`, `output "${l0}"`, file, block.pos);
+        m.outputs[l0] = { name: l0, value: attrsOf(block, file).value, file, pos: block.pos };
+        break;
+      case "module": {
+        if (block.labels.length !== 1) break;
+        declare(c, `module.${l0}`, `module "${l0}"`, file, block.pos);
+        const { source, version, count, for_each: forEach, providers: _p, depends_on: _d, ...args } = attrsOf(block, file);
+        void _p;
+        void _d;
+        m.modules[l0] = { name: l0, source: literalString(source?.expr) ?? "", version: literalString(version?.expr), attrs: args, count, forEach, file, pos: block.pos };
+        break;
+      }
+      case "terraform":
+        for (const rp of block.body.blocks.filter((b) => b.type === "required_providers")) {
+          for (const a of rp.body.attributes) {
+            const e = a.expr;
+            let source: string | undefined;
+            let version: string | undefined;
+            if (e.kind === "object") {
+              for (const item of e.items) {
+                const k = literalString(item.key) ?? (item.key.kind === "literal" ? String(item.key.value.raw) : "");
+                if (k === "source") source = literalString(item.value);
+                if (k === "version") version = literalString(item.value);
+              }
+            } else version = literalString(e);
+            m.requiredProviders[a.name] = { name: a.name, source, version, file, pos: a.pos };
+          }
+        }
+        break;
+    }
+  }
+}
+
+function asList(v: unknown): Record<string, unknown>[] {
+  if (Array.isArray(v)) return v.filter((x) => x && typeof x === "object") as Record<string, unknown>[];
+  return v && typeof v === "object" ? [v as Record<string, unknown>] : [];
 }
 
 function lineOf(text: string, needle: string, from = 0): { line: number; index: number } {
@@ -64,65 +189,28 @@ function lineOf(text: string, needle: string, from = 0): { line: number; index: 
   return { line, index };
 }
 
-interface Collected {
-  resources: ResourceModel[];
-  data: ResourceModel[];
-  locals: Record<string, AttrValue>;
-  variables: TemplateModel["variables"];
-}
-
-function collectHcl(text: string, file: string, into: Collected): void {
-  let body;
-  try {
-    body = parseHclFile(text);
-  } catch (err) {
-    if (err instanceof HclSyntaxError) throw new TemplateLoadError("E_TEMPLATE_SYNTAX", file, err.message.replace(/ \(line \d+, column \d+\)$/, ""), err.line, err.column);
-    throw err;
-  }
-  for (const block of body.blocks) {
-    if ((block.type === "resource" || block.type === "data") && block.labels.length === 2) {
-      const attributes = hclAttrs(block, file);
-      const blocks: ResourceModel["blocks"] = {};
-      for (const nested of block.body.blocks) (blocks[nested.type] ??= []).push(hclAttrs(nested, file));
-      const { count, for_each: forEach, ...rest } = attributes;
-      const r: ResourceModel = {
-        mode: block.type === "resource" ? "managed" : "data",
-        type: block.labels[0],
-        name: block.labels[1],
-        file,
-        line: block.pos.line,
-        attributes: rest,
-        blocks,
-        count,
-        forEach,
-      };
-      (r.mode === "managed" ? into.resources : into.data).push(r);
-    } else if (block.type === "locals") {
-      Object.assign(into.locals, hclAttrs(block, file));
-    } else if (block.type === "variable" && block.labels.length === 1) {
-      into.variables[block.labels[0]] = { default: hclAttrs(block, file).default, file, line: block.pos.line };
-    }
-  }
-}
-
-function asList(v: unknown): Record<string, unknown>[] {
-  if (Array.isArray(v)) return v.filter((x) => x && typeof x === "object") as Record<string, unknown>[];
-  return v && typeof v === "object" ? [v as Record<string, unknown>] : [];
-}
-
-function collectJson(text: string, file: string, into: Collected): void {
+function collectJson(text: string, file: string, c: Collector): void {
   let doc: Record<string, unknown>;
   try {
     doc = JSON.parse(text) as Record<string, unknown>;
   } catch (err) {
     const m = /position (\d+)/.exec((err as Error).message);
-    const line = m ? lineOf(text.slice(0, Number(m[1])) + "\u0000", "\u0000").line : undefined;
+    const line = m ? text.slice(0, Number(m[1])).split("\n").length : undefined;
     throw new TemplateLoadError("E_TEMPLATE_SYNTAX", file, `invalid JSON: ${(err as Error).message}`, line);
   }
   if (!doc || typeof doc !== "object" || Array.isArray(doc)) throw new TemplateLoadError("E_TEMPLATE_SYNTAX", file, "a .tf.json file must hold a JSON object");
-  const attrs = (obj: Record<string, unknown>, line: number): Record<string, AttrValue> => {
-    const out: Record<string, AttrValue> = {};
-    for (const [k, v] of Object.entries(obj)) if (!k.startsWith("//")) out[k] = { syntax: "json", value: v, file, line };
+  const at = (line: number): Pos => ({ line, column: 1, offset: 0 });
+  const attrs = (obj: Record<string, unknown>, line: number): Record<string, Attr> => {
+    const out: Record<string, Attr> = {};
+    for (const [k, v] of Object.entries(obj)) {
+      if (k.startsWith("//")) continue;
+      try {
+        out[k] = { name: k, expr: jsonSyntaxExpr(v, at(line)), file, pos: at(line), source: "" };
+      } catch (err) {
+        if (err instanceof HclSyntaxError) throw new TemplateLoadError("E_TEMPLATE_SYNTAX", file, `${k}: ${err.reason}`, line);
+        throw err;
+      }
+    }
     return out;
   };
   for (const mode of ["resource", "data"] as const) {
@@ -134,9 +222,10 @@ function collectJson(text: string, file: string, into: Collected): void {
             for (const body of asList(bodyRaw)) {
               const typeAt = lineOf(text, `"${type}"`);
               const { line } = lineOf(text, `"${name}"`, typeAt.index);
-              const { count, for_each: forEach, ...rest } = attrs(body, line);
-              const r: ResourceModel = { mode: mode === "resource" ? "managed" : "data", type, name, file, line, attributes: rest, blocks: {}, count, forEach };
-              (r.mode === "managed" ? into.resources : into.data).push(r);
+              const { lifecycle, ...rest } = body;
+              const lc = asList(lifecycle)[0];
+              const lcConfig: BlockConfig | undefined = lc ? { type: "lifecycle", labels: [], attrs: attrs(lc, line), blocks: [], file, pos: at(line) } : undefined;
+              addResource(c, { mode: mode === "resource" ? "managed" : "data", type, name, file, pos: at(line), attrs: attrs(rest, line), blocks: [] }, lcConfig);
             }
           }
         }
@@ -145,113 +234,120 @@ function collectJson(text: string, file: string, into: Collected): void {
   }
   for (const locals of asList(doc.locals)) {
     for (const [k, v] of Object.entries(locals)) {
-      if (!k.startsWith("//")) into.locals[k] = { syntax: "json", value: v, file, line: lineOf(text, `"${k}"`).line };
+      if (k.startsWith("//")) continue;
+      const line = lineOf(text, `"${k}"`).line;
+      declare(c, `local.${k}`, `local value "${k}"`, file, at(line));
+      c.module.locals[k] = attrs({ [k]: v }, line)[k];
     }
   }
   for (const vars of asList(doc.variable)) {
     for (const [name, body] of Object.entries(vars)) {
       const b = asList(body)[0] ?? {};
       const line = lineOf(text, `"${name}"`).line;
-      into.variables[name] = { default: "default" in b ? { syntax: "json", value: b.default, file, line } : undefined, file, line };
+      declare(c, `var.${name}`, `variable "${name}"`, file, at(line));
+      c.module.variables[name] = { name, default: "default" in b ? attrs({ default: b.default }, line).default : undefined, nullable: b.nullable !== false, sensitive: b.sensitive === true, file, pos: at(line) };
+    }
+  }
+  for (const outs of asList(doc.output)) {
+    for (const [name, body] of Object.entries(outs)) {
+      const b = asList(body)[0] ?? {};
+      const line = lineOf(text, `"${name}"`).line;
+      c.module.outputs[name] = { name, value: "value" in b ? attrs({ value: b.value }, line).value : undefined, file, pos: at(line) };
+    }
+  }
+  for (const tf of asList(doc.terraform)) {
+    for (const rp of asList(tf.required_providers)) {
+      for (const [name, spec] of Object.entries(rp)) {
+        const s = typeof spec === "string" ? { version: spec } : ((spec ?? {}) as Record<string, unknown>);
+        c.module.requiredProviders[name] = { name, source: typeof s.source === "string" ? s.source : undefined, version: typeof s.version === "string" ? s.version : undefined, file, pos: at(lineOf(text, `"${name}"`).line) };
+      }
+    }
+  }
+  for (const mods of asList(doc.module)) {
+    for (const [name, body] of Object.entries(mods)) {
+      const b = asList(body)[0] ?? {};
+      const line = lineOf(text, `"${name}"`).line;
+      const { source, version, count, for_each: forEach, providers: _p, depends_on: _d, ...args } = attrs(b, line);
+      void _p;
+      void _d;
+      c.module.modules[name] = { name, source: literalString(source?.expr) ?? "", version: literalString(version?.expr), attrs: args, count, forEach, file, pos: at(line) };
     }
   }
 }
 
-/** Agents referenced by an attribute, following locals transitively. */
-export function referencedAgents(attr: AttrValue, locals: Record<string, AttrValue>, seen = new Set<string>()): Set<string> {
-  const out = new Set<string>();
-  for (const ref of attrReferences(attr)) {
-    if (ref[0] === "coder_agent" && typeof ref[1] === "string") out.add(ref[1]);
-    else if (ref[0] === "local" && typeof ref[1] === "string" && !seen.has(ref[1]) && locals[ref[1]]) {
-      seen.add(ref[1]);
-      for (const a of referencedAgents(locals[ref[1]], locals, seen)) out.add(a);
+/** Provider versions from .terraform.lock.hcl, by provider address. */
+function lockedVersions(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  let text: string;
+  try {
+    text = readFileSync(join(dir, ".terraform.lock.hcl"), "utf8");
+  } catch {
+    return out;
+  }
+  try {
+    for (const b of parseHclFile(text).blocks) {
+      const v = b.body.attributes.find((a) => a.name === "version");
+      const version = literalString(v?.expr);
+      if (b.type === "provider" && b.labels[0] && version) out[b.labels[0]] = version;
     }
+  } catch {
+    // A lock file Terraform wrote is valid HCL; an edited broken one only loses the version hint.
   }
   return out;
 }
 
-function userDataOf(r: ResourceModel): Pick<InstanceModel, "userData" | "userDataAttribute" | "userDataIsBase64" | "userDataIsScript"> {
-  const spec = INSTANCE_TYPES[r.type];
-  for (const u of spec.userData) {
-    const attr = r.attributes[u.attr];
-    if (!attr) continue;
-    const kind = { userDataIsBase64: u.base64, userDataIsScript: u.script === true };
-    if (!u.key) return { userData: attr, userDataAttribute: u.attr, ...kind };
-    // metadata = { "user-data" = … }: find the key's value inside the object expression.
-    if (attr.syntax === "hcl" && attr.expr.kind === "object") {
-      const item = attr.expr.items.find((i) => i.key.kind === "literal" ? i.key.value === u.key : i.key.kind === "template" && i.key.parts.length === 1 && i.key.parts[0].kind === "text" && i.key.parts[0].text === u.key);
-      if (item) {
-        const source = attr.source.slice(item.value.pos.offset - attr.expr.pos.offset);
-        return { userData: { syntax: "hcl", source, expr: item.value, file: attr.file, line: item.value.pos.line + attr.line - 1 }, userDataAttribute: `${u.attr}.${u.key}`, ...kind };
-      }
-    } else if (attr.syntax === "json" && attr.value && typeof attr.value === "object" && u.key in (attr.value as object)) {
-      return { userData: { ...attr, value: (attr.value as Record<string, unknown>)[u.key] }, userDataAttribute: `${u.attr}.${u.key}`, ...kind };
-    }
-  }
-  return { userDataIsBase64: false, userDataIsScript: false };
-}
-
-/** Reads every .tf and .tf.json file of a template directory (the root module) into a model. */
-export async function loadTemplate(dirArg: string): Promise<TemplateModel> {
+/**
+ * Reads every .tf and .tf.json file of a module directory. `root` is the root template directory
+ * (file paths in the configuration are relative to it).
+ */
+export function loadModule(dirArg: string, root = dirArg): ModuleConfig {
   const dir = resolve(dirArg);
+  const rootDir = resolve(root);
+  const relDir = relative(rootDir, dir) || ".";
+  const display = (name: string) => (relDir === "." ? name : join(relDir, name));
   let names: string[];
   try {
-    // Synchronous reads: templates are small, and sequential async round trips dominated validate's time.
     if (!statSync(dir).isDirectory()) throw new TemplateLoadError("E_TEMPLATE_NOT_DIR", dirArg, "not a directory");
-    names = readdirSync(dir).filter((n) => n.endsWith(".tf") || n.endsWith(".tf.json")).sort();
+    names = readdirSync(dir)
+      .filter((n) => (n.endsWith(".tf") || n.endsWith(".tf.json")) && !ignoredName(n))
+      .sort();
   } catch (err) {
     if (err instanceof TemplateLoadError) throw err;
-    throw new TemplateLoadError("E_TEMPLATE_UNREADABLE", dirArg, (err as Error).message);
+    const e = err as NodeJS.ErrnoException;
+    throw new TemplateLoadError(e.code === "ENOENT" ? "E_TEMPLATE_NOT_FOUND" : "E_TEMPLATE_UNREADABLE", dirArg, e.code === "ENOENT" ? "no such directory" : e.message);
   }
-  if (names.length === 0) throw new TemplateLoadError("E_TEMPLATE_EMPTY", dirArg, "no .tf or .tf.json files found");
-  const collected: Collected = { resources: [], data: [], locals: {}, variables: {} };
-  for (const name of names) {
-    const text = readFileSync(join(dir, name), "utf8");
-    if (name.endsWith(".tf.json")) collectJson(text, name, collected);
-    else collectHcl(text, name, collected);
-  }
-  return buildModel(dir, names, collected);
-}
-
-function buildModel(dir: string, files: string[], c: Collected): TemplateModel {
-  const instances: InstanceModel[] = c.resources
-    .filter((r) => r.type in INSTANCE_TYPES)
-    .map((r) => ({ resource: r, cloud: INSTANCE_TYPES[r.type].cloud, agents: [], ...userDataOf(r) }));
-  const instanceByKey = new Map(instances.map((i) => [`${i.resource.type}.${i.resource.name}`, i]));
-  const agents: AgentModel[] = c.resources
-    .filter((r) => r.type === "coder_agent")
-    .map((r) => ({
-      name: r.name,
-      resource: r,
-      auth: r.attributes.auth ? literalString(r.attributes.auth) : "token",
-      arch: literalString(r.attributes.arch),
-      os: literalString(r.attributes.os),
-      tie: "none",
-    }));
-  const agentByName = new Map(agents.map((a) => [a.name, a]));
-  const tie = (agent: AgentModel, instance: InstanceModel, how: AgentModel["tie"]) => {
-    if (agent.instance) return;
-    agent.instance = instance;
-    agent.tie = how;
-    instance.agents.push(agent);
+  const module: ModuleConfig = {
+    dir,
+    relDir,
+    files: [],
+    resources: [],
+    locals: {},
+    variables: {},
+    outputs: {},
+    modules: {},
+    requiredProviders: {},
+    lockedVersions: lockedVersions(dir),
+    skipped: [],
   };
-  // 1. coder_agent_instance { agent_id, instance_id }
-  for (const r of c.resources.filter((x) => x.type === "coder_agent_instance")) {
-    const agentRef = r.attributes.agent_id && attrReferences(r.attributes.agent_id).find((ref) => ref[0] === "coder_agent");
-    const instRef = r.attributes.instance_id && attrReferences(r.attributes.instance_id).find((ref) => instanceByKey.has(`${ref[0]}.${ref[1]}`));
-    const agent = agentRef ? agentByName.get(String(agentRef[1])) : undefined;
-    const instance = instRef ? instanceByKey.get(`${instRef[0]}.${instRef[1]}`) : undefined;
-    if (agent && instance) tie(agent, instance, "coder_agent_instance");
-  }
-  // 2. the VM whose user data references the agent (Coder ties agents through the dependency graph)
-  for (const instance of instances) {
-    if (!instance.userData) continue;
-    for (const name of referencedAgents(instance.userData, c.locals)) {
-      const agent = agentByName.get(name);
-      if (agent) tie(agent, instance, "user_data_reference");
+  const c: Collector = { module, seen: new Map() };
+  for (const name of names) {
+    const rel = display(name);
+    let isDir = false;
+    try {
+      isDir = lstatSync(join(dir, name)).isDirectory();
+    } catch {
+      // reported by the read below
     }
+    if (isDir) continue;
+    const { text, skipped } = readRegularFile(join(dir, name), rel);
+    if (skipped !== undefined) {
+      if (skipped !== "a directory") module.skipped.push({ file: rel, reason: skipped });
+      continue;
+    }
+    module.files.push(rel);
+    if (name.endsWith(".tf.json")) collectJson(text!, rel, c);
+    else collectHcl(text!, rel, c);
   }
-  // 3. the only VM of the module
-  if (instances.length === 1) for (const agent of agents) tie(agent, instances[0], "only_instance");
-  return { dir, files, resources: c.resources, data: c.data, locals: c.locals, variables: c.variables, agents, instances };
+  if (module.files.length === 0) throw new TemplateLoadError("E_TEMPLATE_EMPTY", dirArg, "no .tf or .tf.json files found");
+  return module;
 }

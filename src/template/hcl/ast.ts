@@ -1,4 +1,5 @@
-/** Syntax tree of HCL native syntax: bodies, expressions and templates, with source positions. */
+/** Syntax tree of HCL native syntax: bodies, expressions and templates, with source ranges. */
+import type { Value } from "./value.js";
 
 export interface Pos {
   /** 1-based line and column. */
@@ -7,22 +8,34 @@ export interface Pos {
   offset: number;
 }
 
+export interface Range {
+  start: Pos;
+  end: Pos;
+}
+
+interface Node {
+  /** Start of the node (kept as `pos` for brevity at call sites). */
+  pos: Pos;
+  end: Pos;
+}
+
 export type Expr =
-  | { kind: "literal"; value: string | number | boolean | null; pos: Pos }
-  | { kind: "template"; parts: TemplatePart[]; pos: Pos }
-  | { kind: "tuple"; items: Expr[]; pos: Pos }
-  | { kind: "object"; items: { key: Expr; keyIsIdent: boolean; value: Expr }[]; pos: Pos }
-  | { kind: "variable"; name: string; pos: Pos }
-  | { kind: "getattr"; target: Expr; name: string; pos: Pos }
-  | { kind: "index"; target: Expr; index: Expr; pos: Pos }
-  | { kind: "splat"; target: Expr; each: Expr; pos: Pos }
-  /** Placeholder for the element inside a splat's `each` traversal. */
-  | { kind: "splatItem"; pos: Pos }
-  | { kind: "call"; name: string; args: Expr[]; expandLast: boolean; pos: Pos }
-  | { kind: "unary"; op: "!" | "-"; operand: Expr; pos: Pos }
-  | { kind: "binary"; op: string; left: Expr; right: Expr; pos: Pos }
-  | { kind: "conditional"; cond: Expr; then: Expr; else: Expr; pos: Pos }
-  | {
+  | (Node & { kind: "literal"; value: Value })
+  | (Node & { kind: "template"; parts: TemplatePart[]; heredoc: boolean })
+  | (Node & { kind: "tuple"; items: Expr[] })
+  | (Node & { kind: "object"; items: ObjectItem[] })
+  | (Node & { kind: "variable"; name: string })
+  | (Node & { kind: "getattr"; target: Expr; name: string })
+  | (Node & { kind: "index"; target: Expr; index: Expr; legacy: boolean })
+  /** `each` is evaluated once per element with `splatItem` bound to the element. */
+  | (Node & { kind: "splat"; target: Expr; each: Expr })
+  | (Node & { kind: "splatItem" })
+  /** `name` includes a namespace for provider-defined functions (`provider::ns::fn`, `core::fn`). */
+  | (Node & { kind: "call"; name: string; nameEnd: Pos; args: Expr[]; expandLast: boolean })
+  | (Node & { kind: "unary"; op: "!" | "-"; operand: Expr })
+  | (Node & { kind: "binary"; op: BinaryOp; left: Expr; right: Expr })
+  | (Node & { kind: "conditional"; cond: Expr; then: Expr; else: Expr })
+  | (Node & {
       kind: "for";
       object: boolean;
       keyVar?: string;
@@ -32,9 +45,17 @@ export type Expr =
       valueExpr: Expr;
       group: boolean;
       cond?: Expr;
-      pos: Pos;
-    }
-  | { kind: "paren"; inner: Expr; pos: Pos };
+    })
+  | (Node & { kind: "paren"; inner: Expr });
+
+export type BinaryOp = "||" | "&&" | "==" | "!=" | "<" | ">" | "<=" | ">=" | "+" | "-" | "*" | "/" | "%";
+
+export interface ObjectItem {
+  key: Expr;
+  /** A bare identifier key is the literal string, not a variable reference. */
+  keyIsIdent: boolean;
+  value: Expr;
+}
 
 export type TemplatePart =
   | { kind: "text"; text: string }
@@ -48,6 +69,7 @@ export interface Attribute {
   /** Raw source text of the expression (heredocs included). */
   source: string;
   pos: Pos;
+  nameEnd: Pos;
 }
 
 export interface Block {

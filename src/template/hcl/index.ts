@@ -1,12 +1,19 @@
 /**
- * HCL native syntax for provisioner: a parser for .tf bodies, expressions and templates (with
- * positions and raw sources), and an evaluator with Terraform's semantics for what user data needs.
- *
- * Why not only @cdktf/hcl2json: it has no source positions and re-serialises heredocs lossily
- * (indentation after `%{ }` directives is not stripped), which breaks YAML user data.
+ * The HCL engine: Terraform's native syntax parsed with source ranges, and evaluated with Terraform's
+ * semantics (cty values and types, unknown values, every built-in function). `terraform` itself is
+ * the reference: test/conformance holds its answers and the suite checks ours against them.
  */
-export type { Attribute, Block, Body, Expr, Pos, TemplatePart } from "./ast.js";
-export { HclSyntaxError, parseExpression, parseHclFile, parseTemplate } from "./parser.js";
-export { EvalError, evaluateExpression, evaluateJsonExpression, evaluateTemplate, Evaluator, type EvalScope, type HclValue } from "./evaluate.js";
-export { jsonencode } from "./functions.js";
-export { references } from "./references.js";
+export type { Attribute, Block, Body, Expr, Pos, Range, TemplatePart } from "./ast.js";
+export { parseExpression, parseHclFile, parseTemplate } from "./parser.js";
+export { EvalError, formatDiagnostic, HclSyntaxError, type Diagnostic } from "./diagnostics.js";
+export { Evaluator, getAttr, index, iterate, type EvalScope, type Resolved, type Step } from "./evaluate.js";
+export { ConversionError, convert, unify } from "./convert.js";
+export { BigFloat } from "./number.js";
+export * from "./types.js";
+export { equals, Unknown, Value } from "./value.js";
+export { references, type Reference } from "./references.js";
+export { formatConsole } from "./console.js";
+export { jsonEncode, yamlEncode } from "./functions/encoding.js";
+export { BUILTIN_NAMES } from "./functions/index.js";
+export { jsonSyntaxExpr } from "./json-syntax.js";
+export { applyTypeConstraint, parseTypeConstraint, type TypeConstraint } from "./typeexpr.js";

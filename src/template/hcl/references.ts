@@ -1,36 +1,54 @@
-import type { Expr, TemplatePart } from "./ast.js";
+import type { Expr, Range, TemplatePart } from "./ast.js";
+import { rangeOf } from "./diagnostics.js";
 import { parseExpression } from "./parser.js";
 
-const NON_REFERENCES = new Set(["var", "local", "path", "count", "each", "self", "terraform"]);
+/** A static reference: the root name and the attribute/literal-index steps after it. */
+export interface Reference {
+  parts: (string | number)[];
+  range: Range;
+}
 
 /**
- * Static references in an expression, as traversal parts (`aws_instance.workspace[0].id` →
- * ["aws_instance", "workspace", 0, "id"]). Variables bound by for-expressions are left out.
+ * Static references in an expression, as HCL's Variables() finds them: `aws_instance.x[0].id` →
+ * ["aws_instance", "x", 0, "id"]. Names bound by for expressions, template for directives and splats
+ * are left out; a dynamic index ends the static part (its own references are listed too).
  */
-export function references(source: string | Expr): (string | number)[][] {
+export function references(source: string | Expr): Reference[] {
   const expr = typeof source === "string" ? parseExpression(source) : source;
-  const out: (string | number)[][] = [];
+  const out: Reference[] = [];
   const walk = (e: Expr, bound: Set<string>): void => {
     switch (e.kind) {
       case "variable":
       case "getattr":
       case "index": {
-        const parts: (string | number)[] = [];
+        const steps: Expr[] = [];
         let root: Expr = e;
-        const indexes: Expr[] = [];
         while (root.kind === "getattr" || root.kind === "index") {
-          if (root.kind === "getattr") parts.unshift(root.name);
-          else if (root.index.kind === "literal" && (typeof root.index.value === "number" || typeof root.index.value === "string")) parts.unshift(root.index.value);
-          else {
-            parts.length = 0;
-            indexes.push(root.index);
-          }
+          steps.unshift(root);
           root = root.target;
         }
-        indexes.forEach((i) => walk(i, bound));
-        if (root.kind === "variable") {
-          if (!bound.has(root.name)) out.push([root.name, ...parts]);
-        } else walk(root, bound);
+        if (root.kind !== "variable") {
+          walk(root, bound);
+          for (const s of steps) if (s.kind === "index") walk(s.index, bound);
+          return;
+        }
+        const parts: (string | number)[] = [root.name];
+        let end = root.end;
+        let dynamic = false;
+        for (const s of steps) {
+          if (s.kind === "index") walk(s.index, bound);
+          if (dynamic) continue;
+          if (s.kind === "getattr") parts.push(s.name);
+          else if (s.kind === "index" && s.index.kind === "literal" && (s.index.value.type.kind === "number" || s.index.value.type.kind === "string")) {
+            const v = s.index.value;
+            parts.push(v.type.kind === "number" ? Number(v.asNumber().toBigInt()) : v.asString());
+          } else {
+            dynamic = true;
+            continue;
+          }
+          end = s.end;
+        }
+        if (!bound.has(root.name)) out.push({ parts, range: rangeOf(root.pos, end) });
         return;
       }
       case "literal":
@@ -48,7 +66,8 @@ export function references(source: string | Expr): (string | number)[][] {
           walk(x.value, bound);
         });
       case "splat":
-        return walk(e.target, bound);
+        walk(e.target, bound);
+        return walk(e.each, bound);
       case "call":
         return e.args.forEach((a) => walk(a, bound));
       case "unary":
@@ -88,5 +107,5 @@ export function references(source: string | Expr): (string | number)[][] {
     }
   };
   walk(expr, new Set());
-  return out.filter((r) => !NON_REFERENCES.has(String(r[0])) || r[0] === "local" || r[0] === "var");
+  return out;
 }

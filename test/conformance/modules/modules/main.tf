@@ -1,0 +1,9 @@
+module "child" {
+  source = "./child"
+  name   = "from-root"
+  count_ = 2
+}
+
+locals {
+  greeting = module.child.greeting
+}

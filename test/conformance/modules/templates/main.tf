@@ -1,0 +1,3 @@
+locals {
+  tmpl = "Hello, $${name}!"
+}

@@ -1,0 +1,5 @@
+locals {
+  a = true
+    ? 1
+    : 2
+}

@@ -1,0 +1,1 @@
+resource "a" "b" { inner { x = 1 } }

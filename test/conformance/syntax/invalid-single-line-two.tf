@@ -1,0 +1,1 @@
+resource "a" "b" { x = 1, y = 2 }

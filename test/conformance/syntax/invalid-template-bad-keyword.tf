@@ -1,0 +1,3 @@
+locals {
+  a = "%{ iff true }x%{ endif }"
+}

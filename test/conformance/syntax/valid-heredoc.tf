@@ -1,0 +1,8 @@
+locals {
+  a = <<EOT
+hello
+EOT
+  b = <<-EOT
+    indented
+    EOT
+}

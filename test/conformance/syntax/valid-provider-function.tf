@@ -1,0 +1,4 @@
+locals {
+  a = provider::terraform::encode_tfvars({})
+  b = core::upper("x")
+}

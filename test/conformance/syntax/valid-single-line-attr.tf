@@ -1,0 +1,1 @@
+resource "coder_agent" "main" { os = "linux" }

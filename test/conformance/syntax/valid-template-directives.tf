@@ -1,0 +1,8 @@
+locals {
+  a = "%{ if true }x%{ else }y%{ endif }"
+  b = <<-EOT
+    %{~ for x in [1] ~}
+    ${x}
+    %{~ endfor ~}
+  EOT
+}

@@ -1,0 +1,4 @@
+locals {
+  _private = 1
+  a-b = 2
+}
