@@ -6,10 +6,11 @@ export function formatReport(report: E2eReport, color: boolean): string {
   const out: string[] = [];
   for (const s of report.scenarios) {
     out.push(`${c("1", `scenario ${s.scenario}`)} (${(s.duration_ms / 1000).toFixed(1)}s)`);
-    const rows = [["INSTANCE", "AGENT", "AUTH", "RESULT", "AUTHENTICATED AS", "LIFECYCLE", "READY IN", ...(s.scenario === "prebuild" ? ["REINITS"] : [])]];
+    const rows = [["INSTANCE", "KIND", "AGENT", "AUTH", "RESULT", "AUTHENTICATED AS", "LIFECYCLE", "READY IN", ...(s.scenario === "prebuild" ? ["REINITS"] : [])]];
     for (const a of s.agents) {
       rows.push([
         a.instance,
+        a.kind,
         a.agent,
         a.auth,
         a.result === "refused" ? `refused ${a.http_status}` : a.result,
@@ -21,11 +22,13 @@ export function formatReport(report: E2eReport, color: boolean): string {
     }
     const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
     for (const r of rows) out.push("  " + r.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd());
+    for (const a of s.agents.filter((x) => x.result === "unsupported")) out.push(`  ${c("33", "-")} agent ${a.agent} not run: ${a.reason}`);
     for (const f of s.failures) out.push(`  ${c("31", "✗")} ${f}`);
     out.push("");
   }
-  for (const sk of report.skipped) out.push(`note: agent ${sk.agent} not run: ${sk.reason}`);
+  for (const n of report.notes) out.push(`note: ${n}`);
   if (report.sandbox) out.push(`sandbox and logs kept in ${report.sandbox}`);
-  out.push(report.ok ? c("32", `e2e passed: ${report.template}`) : c("31", `e2e failed: ${report.template}`));
+  if (report.nothing_to_test) out.push(c("31", `e2e: ${report.nothing_to_test.startsWith("nothing to test") ? "" : "nothing to test: "}${report.nothing_to_test}`));
+  else out.push(report.ok ? c("32", `e2e passed: ${report.template}`) : c("31", `e2e failed: ${report.template}`));
   return out.join("\n") + "\n";
 }

@@ -5,6 +5,7 @@
  * coder data sources with the workspace's values. Everything is evaluated lazily and once.
  */
 import { join, relative } from "node:path";
+import { gzipSync } from "node:zlib";
 import type { Attr, ModuleConfig, ResourceConfig } from "../template/config.js";
 import { TemplateLoadError } from "../template/config.js";
 import {
@@ -66,6 +67,7 @@ export class ModuleScope implements EvalScope {
   private readonly resourceValues = new Map<string, Value>();
   private readonly instanceAttrs = new Map<string, Value>();
   private readonly moduleScopes = new Map<string, ModuleScope[] | Map<string, ModuleScope> | Value>();
+  private readonly computed = new Map<string, Computed>();
   readonly resourcesByAddress: Map<string, ResourceConfig>;
 
   constructor(
@@ -357,7 +359,7 @@ export class ModuleScope implements EvalScope {
     const cacheKey = `${addr}#${name}`;
     const cached = this.instanceAttrs.get(cacheKey);
     if (cached) return cached;
-    const computed = computedAttributes(r, this, key);
+    const computed = this.computedOf(r, key);
     let v: Value | undefined;
     if (computed.values.has(name)) v = computed.values.get(name)!;
     else if (r.attrs[name]) v = this.evalAttr(r.attrs[name], this.instanceScope(key));
@@ -380,13 +382,23 @@ export class ModuleScope implements EvalScope {
     );
   }
 
+  private computedOf(r: ResourceConfig, key: InstanceKey): Computed {
+    const addr = this.instanceAddress(r, key);
+    let c = this.computed.get(addr);
+    if (!c) {
+      c = computedAttributes(r, this, key);
+      this.computed.set(addr, c);
+    }
+    return c;
+  }
+
   /** The whole object of one instance. */
   instanceObject(r: ResourceConfig, key: InstanceKey): Value {
     const addr = this.instanceAddress(r, key);
     const entries = new Map<string, Value>();
     for (const name of Object.keys(r.attrs)) entries.set(name, this.instanceAttribute(r, key, name)!);
     for (const type of new Set(r.blocks.map((b) => b.type))) entries.set(type, this.blockValues(r, key, type));
-    const computed = computedAttributes(r, this, key);
+    const computed = this.computedOf(r, key);
     for (const [k, v] of computed.values) entries.set(k, v);
     if (computed.closed) {
       for (const k of computed.optional) if (!entries.has(k)) entries.set(k, Value.nullOf(DYNAMIC));
@@ -580,6 +592,9 @@ function computedAttributes(r: ResourceConfig, scope: ModuleScope, key: Instance
         ["name", "display_name", "description", "type", "mutable", "ephemeral", "default", "icon", "option", "validation", "order", "form_type", "styling"],
       );
     }
+    case "cloudinit_config":
+    case "template_cloudinit_config":
+      return open([["rendered", cloudinitRendered(r, scope, key)]]);
     case "coder_external_auth":
     case "coder_git_auth":
       return open([
@@ -589,6 +604,50 @@ function computedAttributes(r: ResourceConfig, scope: ModuleScope, key: Instance
     default:
       return open();
   }
+}
+
+/**
+ * hashicorp/cloudinit's `rendered`: a MIME multipart archive of the parts (Go's mime/multipart, CRLF
+ * line ends, headers in key order), gzipped and base64-encoded by default.
+ */
+function cloudinitRendered(r: ResourceConfig, scope: ModuleScope, key: InstanceKey): Value {
+  const iscope = scope.instanceScope(key);
+  const val = (a: Attr | undefined) => (a ? scope.evalAttr(a, iscope) : undefined);
+  const flag = (name: string, def: boolean) => {
+    const v = val(r.attrs[name]);
+    return v && v.isKnown && !v.isNull ? convert(v, { kind: "bool" }).asBool() : def;
+  };
+  const parts: { content: Value; contentType?: Value; filename?: Value; mergeType?: Value }[] = r.blocks
+    .filter((b) => b.type === "part")
+    .map((b) => ({ content: val(b.attrs.content) ?? Value.string(""), contentType: val(b.attrs.content_type), filename: val(b.attrs.filename), mergeType: val(b.attrs.merge_type) }));
+  const listed = val(r.attrs.part);
+  if (listed && listed.isKnown && !listed.isNull) {
+    for (const p of listed.asArray()) {
+      const m = p.isKnown && !p.isNull && p.raw instanceof Map ? p.asMap() : new Map<string, Value>();
+      parts.push({ content: m.get("content") ?? Value.string(""), contentType: m.get("content_type"), filename: m.get("filename"), mergeType: m.get("merge_type") });
+    }
+  }
+  const unknown = parts.flatMap((p) => [p.content, p.contentType, p.filename, p.mergeType]).find((v) => v && !v.isKnown);
+  if (unknown) return Value.unknown(STRING, unknown.unknownReason ?? `${r.address}.rendered`);
+  const text = (v: Value | undefined) => (v && !v.isNull ? convert(v, STRING).asString() : "");
+  const boundaryVal = val(r.attrs.boundary);
+  const boundary = boundaryVal && boundaryVal.isKnown && !boundaryVal.isNull ? text(boundaryVal) : "MIMEBOUNDARY";
+  let out = `Content-Type: multipart/mixed; boundary="${boundary}"\nMIME-Version: 1.0\r\n\r\n`;
+  parts.forEach((p, i) => {
+    const headers: [string, string][] = [["Content-Type", text(p.contentType) || "text/plain"], ["Mime-Version", "1.0"], ["Content-Transfer-Encoding", "7bit"]];
+    if (text(p.filename)) headers.push(["Content-Disposition", `attachment; filename="${text(p.filename)}"`]);
+    if (text(p.mergeType)) headers.push(["X-Merge-Type", text(p.mergeType)]);
+    headers.sort((a, b) => (a[0] < b[0] ? -1 : 1));
+    out += `${i === 0 ? "" : "\r\n"}--${boundary}\r\n${headers.map(([k, v]) => `${k}: ${v}\r\n`).join("")}\r\n${text(p.content)}`;
+  });
+  out += `\r\n--${boundary}--\r\n`;
+  const gzip = flag("gzip", true);
+  const b64 = flag("base64_encode", true);
+  if (gzip) {
+    const z = gzipSync(Buffer.from(out, "utf8"));
+    return Value.string(b64 ? z.toString("base64") : z.toString("latin1"));
+  }
+  return Value.string(b64 ? Buffer.from(out, "utf8").toString("base64") : out);
 }
 
 export { relative };

@@ -12,14 +12,25 @@ export interface UserDataFile {
   permissions?: string;
   owner?: string;
   defer: boolean;
+  append: boolean;
 }
 
 export interface UserDataCommand {
   /** Where it comes from, for messages: "runcmd[1]", "bootcmd[0]", "part userdata.sh". */
   origin: string;
+  /** bootcmd runs early; runcmd entries make one script ("runcmd"); parts and plain scripts are scripts of their own. */
+  stage: "bootcmd" | "runcmd" | "part";
+  /** Its file in /var/lib/cloud/instance/scripts (scripts-user runs them in name order). */
+  file: string;
   /** argv for the list form of runcmd; a shell script otherwise. */
   argv?: string[];
   script?: string;
+}
+
+/** cloud-config `users:` and `groups:` (cloud-init creates them before the scripts run). */
+export interface CloudAccounts {
+  users: { name: string; home?: string; shell?: string; groups: string[]; noCreateHome: boolean; system: boolean }[];
+  groups: string[];
 }
 
 export interface UserDataProblem {
@@ -34,9 +45,12 @@ export interface UserDataPlan {
   files: UserDataFile[];
   /** In the order cloud-init runs them: bootcmd, then runcmd, then shell scripts. */
   commands: UserDataCommand[];
-  /** Keys cloud-init handles that e2e does not execute (users, packages, …), for logging. */
+  /** Keys cloud-init handles that e2e does not execute (packages, …), for logging. */
   ignoredKeys: string[];
   problems: UserDataProblem[];
+  /** Names in cloud-config `users:` ("default" is the image's default user); undefined when absent. */
+  users?: string[];
+  accounts?: CloudAccounts;
 }
 
 const ENCODINGS: Record<string, "b64" | "gz" | "gzb64" | "text"> = {
@@ -142,17 +156,43 @@ function cloudConfig(text: string, plan: UserDataPlan, origin: string): void {
       permissions: typeof entry.permissions === "string" ? entry.permissions : undefined,
       owner: typeof entry.owner === "string" ? entry.owner : undefined,
       defer: entry.defer === true,
+      append: entry.append === true,
     });
   });
   for (const key of ["bootcmd", "runcmd"] as const) {
     const cmds = cfg[key];
     if (!Array.isArray(cmds)) continue;
     cmds.forEach((c, i) => {
-      if (typeof c === "string") plan.commands.push({ origin: `${origin} ${key}[${i}]`, script: c });
-      else if (Array.isArray(c)) plan.commands.push({ origin: `${origin} ${key}[${i}]`, argv: c.map(String) });
+      const base = { origin: `${origin} ${key}[${i}]`, stage: key, file: key };
+      if (typeof c === "string") plan.commands.push({ ...base, script: c });
+      else if (Array.isArray(c)) plan.commands.push({ ...base, argv: c.map(String) });
     });
   }
-  for (const key of Object.keys(cfg)) if (!["write_files", "runcmd", "bootcmd"].includes(key)) plan.ignoredKeys.push(key);
+  if (Array.isArray(cfg.users) || typeof cfg.users === "string") {
+    const list = typeof cfg.users === "string" ? cfg.users.split(",").map((u) => u.trim()) : (cfg.users as unknown[]);
+    plan.users = [];
+    plan.accounts ??= { users: [], groups: [] };
+    for (const u of list) {
+      if (typeof u === "string") {
+        plan.users.push(u);
+        if (u !== "default") plan.accounts.users.push({ name: u, groups: [], noCreateHome: false, system: false });
+      } else if (u && typeof u === "object" && typeof (u as Record<string, unknown>).name === "string") {
+        const o = u as Record<string, unknown>;
+        const groups = typeof o.groups === "string" ? o.groups.split(",").map((g) => g.trim()) : Array.isArray(o.groups) ? o.groups.map(String) : [];
+        if (o.sudo !== undefined && o.sudo !== false && !groups.includes("sudo")) groups.push("sudo");
+        plan.users.push(String(o.name));
+        plan.accounts.users.push({ name: String(o.name), home: typeof o.homedir === "string" ? o.homedir : undefined, shell: typeof o.shell === "string" ? o.shell : undefined, groups, noCreateHome: o.no_create_home === true, system: o.system === true });
+      }
+    }
+  }
+  if (Array.isArray(cfg.groups)) {
+    plan.accounts ??= { users: [], groups: [] };
+    for (const g of cfg.groups) {
+      if (typeof g === "string") plan.accounts.groups.push(g);
+      else if (g && typeof g === "object") plan.accounts.groups.push(...Object.keys(g));
+    }
+  }
+  for (const key of Object.keys(cfg)) if (!["write_files", "runcmd", "bootcmd", "users", "groups"].includes(key)) plan.ignoredKeys.push(key);
 }
 
 function multipart(text: string, plan: UserDataPlan): void {
@@ -172,7 +212,9 @@ function multipart(text: string, plan: UserDataPlan): void {
     const filename = /filename="?([^";\r\n]+)"?/i.exec(headers)?.[1] ?? type;
     if (/content-transfer-encoding:\s*base64/i.test(headers)) body = Buffer.from(body, "base64").toString("utf8");
     if (type === "text/cloud-config") cloudConfig(body, plan, `part ${filename}`);
-    else if (type === "text/x-shellscript") plan.commands.push({ origin: `part ${filename}`, script: body });
+    else if (type === "text/x-shellscript") {
+      plan.commands.push({ origin: `part ${filename}`, stage: "part", file: filename === type ? `part-${String(plan.commands.filter((c) => c.stage === "part").length + 1).padStart(3, "0")}` : filename, script: body });
+    }
     else plan.ignoredKeys.push(`part ${filename} (${type})`);
   }
 }
@@ -194,7 +236,7 @@ export function interpretUserData(text: string, asScript = false): UserDataPlan 
     multipart(trimmed, plan);
   } else if (trimmed.startsWith("#!") || asScript) {
     plan.format = "shell";
-    plan.commands.push({ origin: "script", script: trimmed });
+    plan.commands.push({ origin: "script", stage: "part", file: "part-001", script: trimmed.startsWith("#!") ? trimmed : `#!/bin/bash\n${trimmed}` });
   }
   return plan;
 }

@@ -1,6 +1,6 @@
-import { join } from "node:path";
-import { loadTemplate } from "../template/load.js";
-import { TemplateLoadError } from "../template/model.js";
+import { isAbsolute, join } from "node:path";
+import { TemplateLoadError } from "../template/config.js";
+import { loadModule } from "../template/load.js";
 import { createRuleContext } from "./context.js";
 import type { Finding } from "./rule.js";
 import { RULES } from "./rules/index.js";
@@ -11,6 +11,8 @@ export interface TemplateResult {
   findings: Finding[];
   /** Set when the template could not be read; no rules ran. */
   loadError?: { code: string; file: string; line?: number; column?: number; message: string };
+  /** Files that were not read (not regular files), and modules that were not followed, with why. */
+  notes: string[];
 }
 
 export interface ValidationReport {
@@ -22,24 +24,28 @@ export interface ValidationReport {
 
 /** Validates one template directory. */
 export async function validateTemplate(path: string): Promise<TemplateResult> {
-  let model;
+  let config;
   try {
-    model = await loadTemplate(path);
+    config = loadModule(path);
   } catch (err) {
     if (err instanceof TemplateLoadError) {
-      return { path, findings: [], loadError: { code: err.code, file: err.file, line: err.line, column: err.column, message: err.reason } };
+      return { path, findings: [], notes: [], loadError: { code: err.code, file: err.file, line: err.line, column: err.column, message: err.reason } };
     }
     throw err;
   }
-  const ctx = createRuleContext(model);
+  const ctx = createRuleContext(config);
   const findings: Finding[] = [];
   for (const rule of RULES) {
     for (const f of rule.check(ctx)) {
-      findings.push({ ruleId: rule.id, severity: "severity" in f ? f.severity : rule.severity, file: f.file, line: f.line, message: f.message, hint: f.hint });
+      findings.push({ ruleId: rule.id, severity: f.severity ?? rule.severity, file: f.file, line: f.line, message: f.message, hint: f.hint });
     }
   }
+  const notes = [
+    ...config.skipped.map((s) => `${s.file} was not read: it is ${s.reason}`),
+    ...ctx.plan.unfollowedModules.map((m) => `${m.address} (source ${m.source}) was not followed: only local modules are checked`),
+  ];
   findings.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.ruleId.localeCompare(b.ruleId));
-  return { path, findings };
+  return { path, findings, notes };
 }
 
 export async function validatePaths(paths: string[]): Promise<ValidationReport> {
@@ -63,5 +69,6 @@ export function exitCodeOf(report: ValidationReport, strict: boolean): number {
 
 /** The finding's file joined to the template path as given (for editors and code scanning). */
 export function findingPath(template: TemplateResult, file: string): string {
-  return join(template.path, file);
+  // Errors about the path itself (missing, not a directory) carry the path as their file.
+  return file === template.path || isAbsolute(file) ? file : join(template.path, file);
 }

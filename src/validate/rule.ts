@@ -1,6 +1,7 @@
-import type { AgentStart } from "../template/agent-starts.js";
-import type { InstanceModel, TemplateModel } from "../template/model.js";
-import type { UserDataPlan } from "../template/userdata.js";
+import type { PlannedInstance, Plan } from "../plan/plan.js";
+import type { Attr } from "../template/config.js";
+import type { Value } from "../template/hcl/index.js";
+import type { BootAnalysis } from "./agent-starts.js";
 
 export type Severity = "error" | "warning";
 
@@ -15,21 +16,16 @@ export interface Finding {
   hint: string;
 }
 
-/** The instance's user data, rendered with a marker in place of each agent's init_script. */
-export interface RenderedUserData {
-  /** The rendered text; undefined when the instance has no user data or it could not be rendered. */
-  text?: string;
-  /** Why it could not be rendered (an unknown reference, a missing file, ...). */
-  error?: string;
-  plan?: UserDataPlan;
-  /** Starts per agent tied to this instance. */
-  starts: Map<string, AgentStart[]>;
+export interface RuleContext {
+  /** The template planned for a started workspace of a real user. */
+  plan: Plan;
+  /** Where each instance's boot starts its agents (cached). */
+  boot(instance: PlannedInstance): BootAnalysis;
+  /** An attribute's value, or undefined when it cannot be evaluated (evaluation errors are their own rule). */
+  value(attr: Attr | undefined): Value | undefined;
 }
 
-export interface RuleContext {
-  model: TemplateModel;
-  userData(instance: InstanceModel): RenderedUserData;
-}
+export type RuleFinding = Omit<Finding, "ruleId" | "severity"> & { severity?: Severity };
 
 export interface Rule {
   id: string;
@@ -38,5 +34,5 @@ export interface Rule {
   severity: Severity;
   /** Longer text for SARIF and docs. */
   description: string;
-  check(ctx: RuleContext): Omit<Finding, "ruleId" | "severity">[] | (Omit<Finding, "ruleId"> & { severity: Severity })[];
+  check(ctx: RuleContext): RuleFinding[];
 }

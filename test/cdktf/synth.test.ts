@@ -2,18 +2,20 @@ import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadTemplate } from "../../src/template/load.js";
-import type { TemplateModel } from "../../src/template/model.js";
+import { workspaceContext } from "../../src/plan/context.js";
+import { planTemplate } from "../../src/plan/plan.js";
+import { loadModule } from "../../src/template/load.js";
 import { repoRoot, runCli } from "../support/cli.js";
 import { renderAll } from "../support/render.js";
 
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
 const readJson = (p: string) => JSON.parse(readFileSync(p, "utf8")) as Record<string, any>;
 
-function summary(model: TemplateModel) {
+function summary(dir: string) {
+  const plan = planTemplate(loadModule(dir), workspaceContext());
   return {
-    agents: model.agents.map((a) => ({ name: a.name, auth: a.auth, arch: a.arch, os: a.os, instance: a.instance && `${a.instance.resource.type}.${a.instance.resource.name}`, tie: a.tie })).sort((x, y) => x.name.localeCompare(y.name)),
-    instances: model.instances.map((i) => `${i.resource.type}.${i.resource.name}`),
+    agents: plan.agents.map((a) => ({ name: a.name, auth: a.auth, arch: a.arch, os: a.os, instance: a.instance?.address, tie: a.tie })).sort((x, y) => x.name.localeCompare(y.name)),
+    instances: plan.instances.map((i) => i.address),
   };
 }
 
@@ -44,11 +46,10 @@ describe("provisioner synth (cdktf)", () => {
   });
 
   it("has the same agents, instance ties and CODER_AGENT_NAME wiring as the HCL example", async () => {
-    const cdk = await loadTemplate(out);
-    const hcl = await loadTemplate(join(repoRoot, "examples/templates/aws-multi-agent"));
-    expect(summary(cdk)).toEqual(summary(hcl));
-    expect(summary(cdk).agents.map((a) => a.tie)).toEqual(["coder_agent_instance", "coder_agent_instance"]);
-    const rendered = renderAll(cdk)["aws_instance.workspace"]!;
+    const hcl = join(repoRoot, "examples/templates/aws-multi-agent");
+    expect(summary(out)).toEqual(summary(hcl));
+    expect(summary(out).agents.map((a) => a.tie)).toEqual(["coder_agent_instance", "coder_agent_instance"]);
+    const rendered = renderAll(out)["aws_instance.workspace"]!;
     expect(rendered).toBe(renderAll(hcl)["aws_instance.workspace"]);
     expect(rendered).toContain('"CODER_AGENT_NAME=main"');
     expect(rendered).toContain(Buffer.from("#!/bin/sh\necho init dev\n").toString("base64"));

@@ -39,8 +39,9 @@ describe("provisioner e2e", { timeout: 120_000 }, () => {
       ["main", "ok", "main", "ready"],
     ]);
     expect(r.report.sandbox).toMatch(/provisioner-e2e-/);
-    const shims = readFileSync(join(r.report.sandbox, "start/logs/shims.log"), "utf8");
-    expect(shims).toMatch(/sudo -u coder env CODER_AGENT_NAME=main sh -c/);
+    const shims = readFileSync(join(r.report.sandbox, "start/instances/aws_instance.workspace/root/var/log/provisioner/shims.log"), "utf8");
+    expect(shims).toMatch(/sudo -u coder env CODER_AGENT_NAME=main sh -c .* → as coder/);
+    expect(s.agents.map((a: { kind: string }) => a.kind)).toEqual(["aws_instance", "aws_instance"]);
     await new Promise((res) => setTimeout(res, 300));
     expect(processesIn(r.report.sandbox)).toEqual([]);
   });
@@ -78,7 +79,7 @@ describe("provisioner e2e", { timeout: 120_000 }, () => {
     const dev = s.agents.find((a: { agent: string }) => a.agent === "dev");
     expect(dev).toMatchObject({ result: "refused", http_status: 409 });
     expect(dev.server_message).toMatch(/^Multiple agents found with instance ID "i-[0-9a-f]+"\. Set CODER_AGENT_NAME to one of: dev, main$/);
-    expect(s.failures.join("\n")).toMatch(/agent dev: authentication refused with HTTP 409: Multiple agents found/);
+    expect(s.failures.join("\n")).toMatch(/agent dev was refused: authentication refused with HTTP 409: Multiple agents found/);
   });
 
   it("names the agent that never started when its init_script is missing", async () => {
@@ -88,7 +89,8 @@ describe("provisioner e2e", { timeout: 120_000 }, () => {
     writeFileSync(main, readFileSync(main, "utf8").replace(/\n\s*dev\s+= try\(coder_agent\.dev\[0\]\.init_script, ""\)/, ""));
     const r = await e2e(dir);
     expect(r.exitCode).toBe(1);
-    expect(r.report.scenarios[0].failures).toEqual(["agent dev never started: nothing in the user data of aws_instance.workspace ran its init_script"]);
+    expect(r.report.scenarios[0].failures).toHaveLength(1);
+    expect(r.report.scenarios[0].failures[0]).toMatch(/^agent dev never started: nothing in the boot of aws_instance\.workspace ran its init_script; the boot printed: /);
   });
 
   it("exits 2 on bad input", async () => {

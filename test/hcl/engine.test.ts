@@ -1,138 +1,126 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+/**
+ * The engine's behaviour beyond what `terraform console` shows (the conformance suite covers that):
+ * the real-template syntax patterns, exact positions in errors, unknown values that name their
+ * reference, templatefile's static check, files read as bytes.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
-import { EvalError, HclSyntaxError, evaluateExpression, evaluateJsonExpression, evaluateTemplate, parseHclFile, references } from "../../src/template/hcl/index.js";
+import { gunzipSync } from "node:zlib";
+import { afterAll, describe, expect, it } from "vitest";
+import { workspaceContext } from "../../src/plan/context.js";
+import { ModuleScope } from "../../src/plan/scope.js";
+import { EvalError, Evaluator, HclSyntaxError, parseExpression, parseHclFile, Value } from "../../src/template/hcl/index.js";
+import { loadModule } from "../../src/template/load.js";
+import { repoRoot } from "../support/cli.js";
 
-const scope = { moduleDir: "/nonexistent" };
-const ev = (src: string) => evaluateExpression(src, scope);
-
-// Expected values were produced by Terraform 1.11.4 (`terraform output -json` of the same expressions).
-describe("HCL expressions match Terraform", () => {
-  it("flush heredoc with directives and strip markers keeps indentation after ~}", () => {
-    const src = `<<-EOT
-    #!/bin/bash
-    %{ for name, a in {dev = "d", main = "m"} ~}
-    CODER_AGENT_NAME=\${name} sh -c '\${a}'
-    %{ endfor ~}
-    echo "$\${HOME}" %%{x}
-  EOT`;
-    expect(ev(src)).toBe("#!/bin/bash\n    CODER_AGENT_NAME=dev sh -c 'd'\n    CODER_AGENT_NAME=main sh -c 'm'\n    echo \"${HOME}\" %{x}\n");
-  });
-
-  it("flush heredoc where a stripped token leaves indentation zero", () => {
-    const src = `<<-EOT
-      deeper
-    %{~ if true ~}
-    base \${"v"}
-    %{~ endif }
-    end
-  EOT`;
-    expect(ev(src)).toBe("      deeper\n    base v\n\n    end\n");
-  });
-
-  it("plain heredoc keeps everything", () => {
-    expect(ev(`<<EOT\n  keep \${"indent"}\n    here\nEOT`)).toBe("  keep indent\n    here\n");
-  });
-
-  it("interpolation, directives, numbers and bools", () => {
-    expect(ev(`"a\${"b"}c %{ if true }yes%{ else }no%{ endif } \${1.5 + 1} \${10/4} \${true}"`)).toBe("abc yes 2.5 2.5 true");
-    expect(ev(`"  \${~"x"~}  \\n  y"`)).toBe("xy");
-  });
-
-  it("for expressions iterate maps in key order, with filters and grouping", () => {
-    expect(ev(`[for k, v in {b = 2, a = 1} : "\${k}=\${v}" if v > 0]`)).toEqual(["a=1", "b=2"]);
-    expect(ev(`{for s in ["x", "yy", "x"] : s => length(s)...}`)).toEqual({ x: [1, 1], yy: [2] });
-    expect(ev(`join(",", [for x in range(3) : tostring(x * 2)])`)).toBe("0,2,4");
-  });
-
-  it("functions", () => {
-    expect(ev(`format("%s-%d-%q-%5s|%v", "a", 3, "q", "r", 2)`)).toBe('a-3-"q"-    r|2');
-    expect(ev(`jsonencode({b = [1, "x<y>&"], a = null, c = true})`)).toBe('{"a":null,"b":[1,"x\\u003cy\\u003e\\u0026"],"c":true}');
-    expect(ev(`try(tostring({}), "fallback")`)).toBe("fallback");
-    expect(ev(`replace("a-b-c", "/-(b)-/", "[$1]")`)).toBe("a[b]c");
-    expect(ev(`[{n = 1}, {n = 2}][*].n`)).toEqual([1, 2]);
-    expect(ev(`base64decode(base64encode("héllo\\n"))`)).toBe("héllo\n");
-    expect(ev(`can(local.missing)`)).toBe(false);
-    expect(ev(`length(merge({a = 1}, {b = 2}))`)).toBe(2);
-    expect(ev(`coalesce("", "x")`)).toBe("x");
-  });
-
-  it("conditionals and operators", () => {
-    expect(ev(`1 + 2 * 3 == 7 && !false ? "yes" : "no"`)).toBe("yes");
-    expect(ev(`"start" == "start" ? 1 : 0`)).toBe(1);
-  });
-});
-
-describe("references and scopes", () => {
-  it("resolves var, local, path and provider references", () => {
-    const dir = mkdtempSync(join(tmpdir(), "hcl-"));
-    writeFileSync(join(dir, "t.tftpl"), "%{ for name, s in agents ~}\n${name}: ${base64encode(s)}\n%{ endfor ~}\nuser=${user}\n");
-    const value = evaluateExpression(`templatefile("\${path.module}/t.tftpl", { agents = local.scripts, user = var.user })`, {
-      moduleDir: dir,
-      variables: { user: "coder" },
-      locals: { scripts: `{ main = try(coder_agent.main[0].init_script, ""), dev = try(coder_agent.dev[0].init_script, "") }` },
-      resolve: (ref) => (ref.join(".") === "coder_agent.main.0.init_script" ? "M" : undefined),
-    });
-    expect(value).toBe("dev: \nmain: TQ==\nuser=coder\n");
-  });
-
-  it("reports unknown references and functions as EvalError", () => {
-    expect(() => ev("aws_instance.x.id")).toThrow(EvalError);
-    expect(() => ev("nosuchfn(1)")).toThrow(/unknown function nosuchfn/);
-  });
-
-  it("lists static references", () => {
-    expect(references("aws_instance.workspace[0].id")).toEqual([["aws_instance", "workspace", 0, "id"]]);
-    expect(references(`[for a in var.xs : coder_agent.main[0].id]`)).toEqual([
-      ["var", "xs"],
-      ["coder_agent", "main", 0, "id"],
-    ]);
-  });
-
-  it("evaluates Terraform JSON strings as templates", () => {
-    const v = evaluateJsonExpression({ a: "${1 + 1}", b: ["x-${var.y}"] }, { moduleDir: "/", variables: { y: "z" } });
-    expect(v).toEqual({ a: 2, b: ["x-z"] });
-  });
-
-  it("evaluates a template with vars", () => {
-    expect(evaluateTemplate("%{ if x }on%{ else }off%{ endif }", scope, { x: false })).toBe("off");
-  });
-});
-
-describe("parsing .tf files", () => {
-  it("parses blocks, labels, attributes with positions and raw sources", () => {
-    const body = parseHclFile(`# comment
-resource "aws_instance" "dev" {
-  count = data.coder_workspace.me.start_count
-  user_data = <<-EOT
-    echo hi
-  EOT
-  tags = {
-    Name = "x"
-  }
-  lifecycle {
-    ignore_changes = [ami]
-  }
+const patterns = join(repoRoot, "test/fixtures/real-patterns");
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+function module(files: Record<string, string>) {
+  const dir = mkdtempSync(join(tmpdir(), "hcl-"));
+  dirs.push(dir);
+  for (const [n, t] of Object.entries(files)) writeFileSync(join(dir, n), t);
+  return ModuleScope.root(loadModule(dir), workspaceContext());
 }
-`);
-    const block = body.blocks[0];
-    expect(block.type).toBe("resource");
-    expect(block.labels).toEqual(["aws_instance", "dev"]);
-    expect(block.pos.line).toBe(2);
-    const ud = block.body.attributes.find((a) => a.name === "user_data")!;
-    expect(ud.pos.line).toBe(4);
-    expect(ud.source).toBe("<<-EOT\n    echo hi\n  EOT");
-    expect(block.body.blocks[0].type).toBe("lifecycle");
+const evalIn = (scope: ModuleScope, src: string) => scope.evaluator.eval(parseExpression(src));
+const bare = new Evaluator({ baseDir: tmpdir(), resolve: () => Value.nullOf() });
+
+describe("syntax of real templates (test/fixtures/real-patterns/parser)", () => {
+  it("evaluates a legacy splat followed by an index as Terraform does", () => {
+    const s = ModuleScope.root(loadModule(join(patterns, "parser/legacy-attr-splat-index")), workspaceContext());
+    expect(s.local("first").asString()).toBe("a");
   });
 
-  it("reports syntax errors with line and column", () => {
+  it("nests full splats", () => {
+    const s = ModuleScope.root(loadModule(join(patterns, "parser/nested-full-splat")), workspaceContext());
+    expect(s.local("names").asArray().map((v) => v.asString())).toEqual(["a", "b"]);
+  });
+
+  it("reads Unicode identifiers and a BOM", () => {
+    const s = ModuleScope.root(loadModule(join(patterns, "parser/unicode-identifier")), workspaceContext());
+    expect(s.local("π").asNumber().toString()).toBe("3.14159265359");
+    expect(parseHclFile("\ufefflocals {\n  a = 1\n}\n").blocks[0].body.attributes[0].name).toBe("a");
+  });
+
+  it("parses provider-defined function calls", () => {
+    expect(() => loadModule(join(patterns, "parser/provider-function"))).not.toThrow();
+  });
+
+  it("rejects an attribute defined twice, at the second definition", () => {
+    let err: unknown;
     try {
-      parseHclFile(`resource "a" "b" {\n  x = \n}\n`);
-      expect.unreachable();
-    } catch (err) {
-      expect(err).toBeInstanceOf(HclSyntaxError);
-      expect((err as HclSyntaxError).line).toBe(2);
+      parseHclFile('resource "coder_agent" "main" {\n  os   = "linux"\n  os   = "windows"\n}\n');
+    } catch (e) {
+      err = e;
     }
+    expect(err).toBeInstanceOf(HclSyntaxError);
+    expect((err as HclSyntaxError).diagnostic.summary).toBe("Attribute redefined");
+    expect([(err as HclSyntaxError).line, (err as HclSyntaxError).column]).toEqual([3, 3]);
+  });
+});
+
+describe("positions", () => {
+  it("puts every expression's start and end where it is written", () => {
+    const body = parseHclFile('locals {\n  a = upper("x")\n  b = [\n    1,\n  ]\n}\n');
+    const [a, b] = body.blocks[0].body.attributes;
+    expect([a.expr.pos.line, a.expr.pos.column, a.expr.end.line, a.expr.end.column]).toEqual([2, 7, 2, 17]);
+    expect([b.expr.pos.line, b.expr.end.line, b.expr.end.column]).toEqual([3, 5, 4]);
+  });
+
+  it("reports evaluation errors at the failing sub-expression, with the file", () => {
+    const s = module({ "main.tf": 'locals {\n  bad = 1 + "x"\n}\n' });
+    let err: unknown;
+    try {
+      s.local("bad");
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(EvalError);
+    const d = (err as EvalError).diagnostic;
+    expect([d.file, d.range?.start.line, d.range?.start.column, d.summary]).toEqual(["main.tf", 2, 13, "Invalid operand"]);
+  });
+});
+
+describe("unknown values", () => {
+  it("name the reference that was unknown, through operators, functions and templates", () => {
+    const s = module({ "main.tf": 'resource "aws_instance" "dev" {\n  ami = "ami-1"\n}\nlocals {\n  u = "ip=${upper(aws_instance.dev.private_ip)}"\n}\n' });
+    const v = s.local("u");
+    expect(v.isKnown).toBe(false);
+    expect(v.unknownReason).toBe("aws_instance.dev.private_ip");
+    expect(evalIn(s, "aws_instance.dev.ami").asString()).toBe("ami-1");
+  });
+
+  it("count = 0 makes an index an error, so try() falls back (real-patterns/try-count-zero)", () => {
+    const s = ModuleScope.root(loadModule(join(patterns, "try-count-zero")), workspaceContext());
+    expect(s.local("list").asString()).toBe("A=1");
+  });
+
+  it("a parameter is its default unless given (real-patterns/parameter-default)", () => {
+    const config = loadModule(join(patterns, "parameter-default"));
+    expect(evalIn(ModuleScope.root(config, workspaceContext()), "data.coder_parameter.image.value").asString()).toBe("ubuntu");
+    expect(evalIn(ModuleScope.root(config, workspaceContext({ parameters: { image: "debian" } })), "data.coder_parameter.image.value").asString()).toBe("debian");
+  });
+});
+
+describe("templatefile and files", () => {
+  it("checks a template's variables statically, even inside try() (real-patterns/templatefile-missing-var)", () => {
+    const s = ModuleScope.root(loadModule(join(patterns, "templatefile-missing-var")), workspaceContext());
+    expect(() => s.local("v")).toThrow(/vars map does not contain key "MISSING"/);
+  });
+
+  it("reads files as bytes: filebase64 of a binary file is exact, file() refuses invalid UTF-8", () => {
+    const bytes = Buffer.from([0, 255, 254, 1, 2, 3]);
+    const dir = mkdtempSync(join(tmpdir(), "hcl-"));
+    dirs.push(dir);
+    writeFileSync(join(dir, "blob.bin"), bytes);
+    const ev = new Evaluator({ baseDir: dir, resolve: () => Value.nullOf() });
+    expect(ev.eval(parseExpression('filebase64("blob.bin")')).asString()).toBe(bytes.toString("base64"));
+    expect(() => ev.eval(parseExpression('file("blob.bin")'))).toThrow(/not valid UTF-8/);
+  });
+
+  it("base64gzip is gzip of the UTF-8 bytes (the deflate stream differs from Go's: KNOWN-DIFFERENCES.md)", () => {
+    const v = bare.eval(parseExpression('base64gzip("hello ✓")')).asString();
+    expect(gunzipSync(Buffer.from(v, "base64")).toString("utf8")).toBe("hello ✓");
   });
 });

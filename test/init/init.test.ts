@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { describe, expect, it } from "vitest";
-import { evaluateTemplate } from "../../src/template/hcl/index.js";
+import { Evaluator, parseExpression, Value } from "../../src/template/hcl/index.js";
 import { repoRoot, runCli } from "../support/cli.js";
 
 const tfEnv = { TF_CLI_CONFIG_FILE: join(repoRoot, ".ci/terraformrc") };
@@ -43,7 +43,10 @@ describe("provisioner init aws-multi-agent", () => {
     const tpl = join(out, "cloud-init.yaml.tftpl");
     const rendered = await renderWithTerraform(tpl, `{ linux_user = "coder", agents = { main = ${JSON.stringify(script)}, dev = ${JSON.stringify(script)}, ci = ${JSON.stringify(script)} } }`);
     // Our engine renders it byte for byte like Terraform.
-    expect(evaluateTemplate(readFileSync(tpl, "utf8"), { moduleDir: out }, { linux_user: "coder", agents: { main: script, dev: script, ci: script } })).toBe(rendered);
+    const ours = new Evaluator({ baseDir: out, resolve: () => Value.nullOf() }).eval(
+      parseExpression(`templatefile("cloud-init.yaml.tftpl", { linux_user = "coder", agents = { main = ${JSON.stringify(script)}, dev = ${JSON.stringify(script)}, ci = ${JSON.stringify(script)} } })`),
+    );
+    expect(ours.asString()).toBe(rendered);
     const file = join(out, "rendered.yaml");
     writeFileSync(file, rendered);
     const schema = await execa("cloud-init", ["schema", "--config-file", file], { reject: false });

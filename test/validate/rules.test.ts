@@ -19,7 +19,7 @@ describe("validate rules: each fails on its failing fixture and passes on its pa
     ["agent-name-wiring", "fail-missing", [/agent "main" is started without CODER_AGENT_NAME .*409/]],
     ["init-script-unused", "fail", [/agent "dev" is tied to aws_instance\.dev, but its init_script is never used/]],
     ["identity-cloud-mismatch", "fail", [/agent "main" uses auth = "aws-instance-identity" but runs on google_compute_instance\.dev/]],
-    ["identity-cloud-mismatch", "fail-no-instance", [/agent "main" uses auth = "azure-instance-identity" but is tied to no instance/]],
+    ["identity-cloud-mismatch", "fail-no-instance", [/agent "main" uses auth = "azure-instance-identity" but runs on docker_container\.workspace\[0\], a docker_container, which has no Azure instance identity/]],
     [
       "agent-fields",
       "fail",
@@ -141,7 +141,7 @@ describe("provisioner validate CLI", () => {
     const r = await runCli(["validate", fixture("init-script-unused/fail"), "--format", "junit"]);
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toMatch(/^<\?xml/);
-    expect(r.stdout).toMatch(/<testsuites name="provisioner validate" tests="8" failures="1">/);
+    expect(r.stdout).toMatch(/<testsuites name="provisioner validate" tests="11" failures="1">/);
     expect(r.stdout).toMatch(/<testcase classname="[^"]+" name="coder\/init-script-unused"><failure message="agent &quot;dev&quot;/);
   });
 });

@@ -10,6 +10,7 @@ export function formatJson(report: ValidationReport): string {
           path: t.path,
           error: t.loadError ? { ...t.loadError, file: findingPath(t, t.loadError.file) } : undefined,
           findings: t.findings.map((f) => ({ rule: f.ruleId, severity: f.severity, file: findingPath(t, f.file), line: f.line, message: f.message, hint: f.hint })),
+          notes: t.notes,
         })),
       },
       null,

@@ -24,6 +24,8 @@ export function formatText(report: ValidationReport, color: boolean): string {
       }
       lines.push("");
     }
+    for (const n of t.notes) lines.push(`${c("dim", "note:")} ${t.path}: ${n}`);
+    if (t.notes.length) lines.push("");
   }
   const n = report.templates.length;
   const summary = `${n} template${n === 1 ? "" : "s"} checked: ${report.errors} error${report.errors === 1 ? "" : "s"}, ${report.warnings} warning${report.warnings === 1 ? "" : "s"}${report.unreadable ? `, ${report.unreadable} unreadable` : ""}`;

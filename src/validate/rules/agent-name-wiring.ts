@@ -1,9 +1,18 @@
-import { IDENTITY_AUTH_CLOUD, type InstanceModel } from "../../template/model.js";
-import type { Rule } from "../rule.js";
+import { IDENTITY_AUTH_CLOUD, type PlannedInstance } from "../../plan/plan.js";
+import type { AgentStart } from "../agent-starts.js";
+import type { Rule, RuleFinding } from "../rule.js";
 
-/** Where a finding about an instance's user data points: the user data attribute, else the instance. */
-export function userDataLocation(instance: InstanceModel): { file: string; line: number } {
-  return instance.userData ? { file: instance.userData.file, line: instance.userData.line } : { file: instance.resource.file, line: instance.resource.line };
+/** Where a finding about an instance's boot points: the user data attribute, else the instance. */
+export function bootLocation(instance: PlannedInstance): { file: string; line: number } {
+  const b = instance.boot;
+  const attr = b.kind === "none" ? undefined : b.attr;
+  return attr ? { file: attr.file, line: attr.pos.line } : { file: instance.resource.file, line: instance.resource.pos.line };
+}
+
+/** "… is set before `sudo -u coder`, which resets the environment" — when a wrapper dropped it. */
+export function droppedNote(start: AgentStart, variable: string): string {
+  const d = start.dropped.find((x) => x.variable === variable);
+  return d ? `: ${variable}=${d.value} is set before \`${d.wrapper}\`, which does not pass it on (sudo resets the environment; su - and runuser -l start a clean one)` : "";
 }
 
 export const agentNameWiring: Rule = {
@@ -11,32 +20,33 @@ export const agentNameWiring: Rule = {
   title: "Each instance-identity agent sharing an instance starts with its own CODER_AGENT_NAME",
   severity: "error",
   description:
-    "Agents on one instance share its cloud instance ID. With several of them, Coder can only tell which agent is authenticating from CODER_AGENT_NAME; without it (or with a wrong name) the server answers 409 \"Multiple agents found with instance ID\" or 404.",
-  check({ model, userData }) {
-    const out = [];
-    for (const instance of model.instances) {
-      const identityAgents = instance.agents.filter((a) => a.auth !== undefined && a.auth in IDENTITY_AUTH_CLOUD);
-      if (identityAgents.length < 2) continue;
-      const ud = userData(instance);
-      if (!ud.plan) continue;
+    "Agents on one instance share its cloud instance ID. With several of them, Coder can only tell which agent is authenticating from CODER_AGENT_NAME; without it (or with a wrong name) the server answers 409 \"Multiple agents found with instance ID\" or 404. A variable set before `sudo` does not reach the command (env_reset).",
+  check({ plan, boot }) {
+    const out: RuleFinding[] = [];
+    for (const instance of plan.instances) {
+      const identity = instance.agents.filter((a) => a.count > 0 && a.auth in IDENTITY_AUTH_CLOUD);
+      if (identity.length < 2) continue;
       const names = instance.agents.map((a) => a.name);
-      const where = `${instance.resource.type}.${instance.resource.name}`;
-      for (const agent of identityAgents) {
-        for (const start of ud.starts.get(agent.name) ?? []) {
-          const loc = userDataLocation(instance);
-          if (start.nameSet === undefined) {
+      const analysis = boot(instance);
+      for (const agent of identity) {
+        for (const start of analysis.starts.get(agent.name) ?? []) {
+          const loc = bootLocation(instance);
+          if (start.name === undefined) {
+            const dropped = droppedNote(start, "CODER_AGENT_NAME");
             out.push({
               ...loc,
-              message: `agent "${agent.name}" is started without CODER_AGENT_NAME (${start.origin}); ${identityAgents.length} agents share ${where}'s instance identity, so Coder answers 409 "Multiple agents found with instance ID"`,
-              hint: `start it with CODER_AGENT_NAME=${agent.name}, e.g. \`sudo -u coder env CODER_AGENT_NAME=${agent.name} sh -c "…"\``,
+              message: `agent "${agent.name}" is started without CODER_AGENT_NAME (${start.origin}: ${start.command})${dropped}; ${identity.length} agents share ${instance.address}'s instance identity, so Coder answers 409 "Multiple agents found with instance ID"`,
+              hint: dropped
+                ? `pass it through the wrapper: \`sudo -u ${start.user} CODER_AGENT_NAME=${agent.name} sh -c "…"\` or \`sudo --preserve-env=CODER_AGENT_NAME -u ${start.user} …\``
+                : `start it with CODER_AGENT_NAME=${agent.name}, e.g. \`sudo -u coder CODER_AGENT_NAME=${agent.name} sh -c "…"\``,
             });
-          } else if (start.nameSet !== agent.name) {
-            const sibling = names.includes(start.nameSet);
+          } else if (start.name !== agent.name) {
+            const sibling = names.includes(start.name);
             out.push({
               ...loc,
               message: sibling
-                ? `agent "${agent.name}" is started with CODER_AGENT_NAME=${start.nameSet} (${start.origin}): it would authenticate as its sibling "${start.nameSet}"`
-                : `agent "${agent.name}" is started with CODER_AGENT_NAME=${start.nameSet} (${start.origin}), which is no agent on ${where} (agents: ${[...names].sort().join(", ")}); Coder answers 404`,
+                ? `agent "${agent.name}" is started with CODER_AGENT_NAME=${start.name} (${start.origin}): it would authenticate as its sibling "${start.name}"`
+                : `agent "${agent.name}" is started with CODER_AGENT_NAME=${start.name} (${start.origin}), which is no agent on ${instance.address} (agents: ${[...names].sort().join(", ")}); Coder answers 404`,
               hint: `set CODER_AGENT_NAME=${agent.name} where "${agent.name}"'s init_script is started`,
             });
           }

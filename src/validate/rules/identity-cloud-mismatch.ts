@@ -1,5 +1,5 @@
-import { IDENTITY_AUTH_CLOUD } from "../../template/model.js";
-import type { Rule } from "../rule.js";
+import { IDENTITY_AUTH_CLOUD } from "../../plan/plan.js";
+import type { Rule, RuleFinding } from "../rule.js";
 
 const CLOUD_NAMES = { aws: "AWS", gcp: "Google Cloud", azure: "Azure" } as const;
 
@@ -7,25 +7,22 @@ export const identityCloudMismatch: Rule = {
   id: "coder/identity-cloud-mismatch",
   title: "Instance-identity agents run on an instance of the same cloud",
   severity: "error",
-  description: "An agent using aws-, google- or azure-instance-identity proves who it is with its instance's cloud identity; on another cloud's instance, or on no instance at all, it can never authenticate.",
-  check({ model }) {
-    const out = [];
-    for (const agent of model.agents) {
-      const cloud = agent.auth ? IDENTITY_AUTH_CLOUD[agent.auth] : undefined;
+  description: "An agent using aws-, google- or azure-instance-identity proves who it is with its instance's cloud identity; on another cloud's instance, on a container, or on no instance at all, it can never authenticate.",
+  check({ plan }) {
+    const out: RuleFinding[] = [];
+    for (const agent of plan.agents.filter((a) => a.count > 0)) {
+      const cloud = IDENTITY_AUTH_CLOUD[agent.auth];
       if (!cloud) continue;
-      const loc = { file: agent.resource.file, line: agent.resource.line };
-      if (!agent.instance) {
+      const loc = { file: agent.resource.file, line: agent.resource.pos.line };
+      const inst = agent.instance;
+      if (!inst) {
+        if (agent.tiedTo) continue;
+        out.push({ ...loc, message: `agent "${agent.name}" uses auth = "${agent.auth}" but is tied to no instance`, hint: `tie it with a coder_agent_instance { agent_id, instance_id } to the ${CLOUD_NAMES[cloud]} instance it runs on, or use auth = "token"` });
+      } else if (inst.cloud !== cloud) {
         out.push({
           ...loc,
-          message: `agent "${agent.name}" uses auth = "${agent.auth}" but is tied to no instance`,
-          hint: `tie it with a coder_agent_instance { agent_id, instance_id } to the ${CLOUD_NAMES[cloud]} instance it runs on, or use auth = "token"`,
-        });
-      } else if (agent.instance.cloud !== cloud) {
-        const r = agent.instance.resource;
-        out.push({
-          ...loc,
-          message: `agent "${agent.name}" uses auth = "${agent.auth}" but runs on ${r.type}.${r.name}, a ${CLOUD_NAMES[agent.instance.cloud]} instance`,
-          hint: `use auth = "${Object.keys(IDENTITY_AUTH_CLOUD).find((k) => IDENTITY_AUTH_CLOUD[k] === agent.instance!.cloud)}" for this instance`,
+          message: `agent "${agent.name}" uses auth = "${agent.auth}" but runs on ${inst.address}, ${inst.cloud ? `a ${CLOUD_NAMES[inst.cloud]} instance` : `a ${inst.kind}, which has no ${CLOUD_NAMES[cloud]} instance identity`}`,
+          hint: inst.cloud ? `use auth = "${Object.keys(IDENTITY_AUTH_CLOUD).find((k) => IDENTITY_AUTH_CLOUD[k] === inst.cloud)}" for this instance` : 'use auth = "token" and pass CODER_AGENT_TOKEN',
         });
       }
     }

@@ -1,25 +1,31 @@
-import type { Rule } from "../rule.js";
-import { userDataLocation } from "./agent-name-wiring.js";
+import type { Rule, RuleFinding } from "../rule.js";
+import { bootLocation } from "./agent-name-wiring.js";
 
 export const initScriptUnused: Rule = {
   id: "coder/init-script-unused",
-  title: "Every agent's init_script is used in the user data of its instance",
+  title: "Every agent's init_script is used by its instance",
   severity: "error",
-  description: "An agent starts only when its instance runs the agent's init_script; if the user data never uses it, the agent never connects and the workspace hangs in 'connecting'.",
-  check({ model, userData }) {
-    const out = [];
-    for (const instance of model.instances) {
-      const ud = userData(instance);
-      if (ud.error) continue;
-      for (const agent of instance.agents) {
-        if ((ud.starts.get(agent.name) ?? []).length > 0) continue;
-        const where = `${instance.resource.type}.${instance.resource.name}`;
+  description: "An agent starts only when its instance runs the agent's init_script (user data, startup script, or the container's command); if nothing runs it, the agent never connects and the workspace hangs in 'connecting'.",
+  check({ plan, boot }) {
+    const out: RuleFinding[] = [];
+    for (const instance of plan.instances) {
+      const b = instance.boot;
+      // Not known before apply, or not evaluable: nothing to read (the evaluation rule reports errors).
+      if (b.kind === "unknown" || b.kind === "error") continue;
+      const analysis = boot(instance);
+      for (const agent of instance.agents.filter((a) => a.count > 0)) {
+        const used = (analysis.starts.get(agent.name) ?? []).length > 0 || (instance.windows && analysis.mentioned.has(agent.name));
+        if (used) continue;
+        const mentioned = analysis.mentioned.has(agent.name);
         out.push({
-          ...userDataLocation(instance),
-          message: instance.userData
-            ? `agent "${agent.name}" is tied to ${where}, but its init_script is never used in that instance's user data: the agent would never start`
-            : `agent "${agent.name}" is tied to ${where}, which has no user data: the agent would never start`,
-          hint: `run coder_agent.${agent.name}[0].init_script from ${where}'s user data (as its own user, with CODER_AGENT_NAME=${agent.name} when several agents share the instance)`,
+          ...bootLocation(instance),
+          message:
+            b.kind === "none"
+              ? `agent "${agent.name}" is tied to ${instance.address}, which has no user data or command: the agent would never start`
+              : mentioned
+                ? `agent "${agent.name}"'s init_script is written by ${instance.address}'s boot but nothing runs it: the agent would never start`
+                : `agent "${agent.name}" is tied to ${instance.address}, but its init_script is never used in that instance's ${b.kind === "containers" ? "container command" : "user data"}: the agent would never start`,
+          hint: `run coder_agent.${agent.name}.init_script from ${instance.address}'s ${instance.family === "container" ? "entrypoint or command" : "user data"}${instance.agents.length > 1 ? ` (with CODER_AGENT_NAME=${agent.name} when several agents share the instance)` : ""}`,
         });
       }
     }

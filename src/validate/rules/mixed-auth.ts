@@ -1,22 +1,22 @@
-import { IDENTITY_AUTH_CLOUD } from "../../template/model.js";
-import type { Rule } from "../rule.js";
+import { IDENTITY_AUTH_CLOUD } from "../../plan/plan.js";
+import type { Rule, RuleFinding } from "../rule.js";
 
 export const mixedAuth: Rule = {
   id: "coder/mixed-auth",
   title: "Agents on one instance use one kind of auth",
   severity: "warning",
   description: "Mixing token and instance-identity agents on one instance works, but puts agent tokens into user data next to identity agents that need none; usually one of them is a mistake.",
-  check({ model }) {
-    const out = [];
-    for (const instance of model.instances) {
+  check({ plan }) {
+    const out: RuleFinding[] = [];
+    for (const instance of plan.instances) {
       const token = instance.agents.filter((a) => a.auth === "token");
-      const identity = instance.agents.filter((a) => a.auth !== undefined && a.auth in IDENTITY_AUTH_CLOUD);
+      const identity = instance.agents.filter((a) => a.auth in IDENTITY_AUTH_CLOUD);
       if (token.length === 0 || identity.length === 0) continue;
       const r = instance.resource;
       out.push({
         file: r.file,
-        line: r.line,
-        message: `${r.type}.${r.name} runs token agents (${token.map((a) => a.name).join(", ")}) and instance-identity agents (${identity.map((a) => a.name).join(", ")})`,
+        line: r.pos.line,
+        message: `${instance.address} runs token agents (${token.map((a) => a.name).join(", ")}) and instance-identity agents (${identity.map((a) => a.name).join(", ")})`,
         hint: "use the same auth for every agent on the instance (instance identity keeps tokens out of user data)",
       });
     }

@@ -1,0 +1,346 @@
+/**
+ * Where an instance's boot starts each agent, and with which environment — read statically with the
+ * machine's rules (src/machine): the agent's init_script is planned as a script carrying a unique
+ * marker; the analysis follows it through files it is written to (write_files, heredocs, base64
+ * blobs), the commands that run those files, `sudo`/`su`/`runuser`/`env`/`sh -c` wrappers, exports
+ * and systemd units, and reports the CODER_AGENT_NAME and CODER_AGENT_TOKEN the agent would see.
+ */
+import { envCommand, su, sudo, type Env, type UserEntry, type UserLookup, WrapperError } from "../machine/environment.js";
+import { leadingAssignments, parseScript, type SimpleCommand } from "../machine/shell.js";
+import { execCommand, parseEnvironmentFile, parseUnit, SYSTEMD_ENV } from "../machine/systemd.js";
+import type { BootPayload } from "../plan/plan.js";
+import { commandText, interpretUserData, type UserDataPlan } from "../template/userdata.js";
+
+export const initScriptMarker = (agent: string): string => `__provisioner_init_script_${agent}__`;
+
+/** A plausible init_script (coderd's linux bootstrap shape: quotes, $ and no single quote) carrying a marker. */
+export function markedInitScript(agent: string, accessUrl: string): string {
+  return `#!/usr/bin/env sh
+set -eux
+# ${initScriptMarker(agent)}
+BINARY_DIR=$(mktemp -d -t coder.XXXXXX)
+BINARY_URL="${accessUrl}bin/coder-linux-amd64"
+cd "$BINARY_DIR"
+curl -fsSL --compressed "$BINARY_URL" -o coder || wget -q "$BINARY_URL" -O coder
+chmod +x coder
+export CODER_AGENT_AUTH="token"
+export CODER_AGENT_URL="${accessUrl}"
+exec ./coder agent
+`;
+}
+
+export interface AgentStart {
+  /** Where: "cloud-config runcmd[0]", "file /etc/systemd/system/coder.service", "container workspace". */
+  origin: string;
+  /** The command line that starts it, as written (trimmed), for messages. */
+  command: string;
+  /** The variables as the agent process gets them (undefined: not set). */
+  name?: string;
+  token?: string;
+  /** Variables the path set but a wrapper did not pass on. */
+  dropped: { variable: string; value: string; wrapper: string }[];
+  /** The agent runs as this user. */
+  user: string;
+}
+
+/** Accounts assumed for static reading: any user name resolves (the image may create it). */
+const anyUser: UserLookup = (name) => ({ name, uid: name === "root" ? 0 : 1000, gid: name === "root" ? 0 : 1000, home: name === "root" ? "/root" : `/home/${name}`, shell: "/bin/sh" });
+const which = (c: string) => (c.includes("/") ? c : `/usr/bin/${c}`);
+
+interface Carrier {
+  path: string;
+  content: string;
+}
+
+const WRAPPERS_TRANSPARENT = new Set(["nohup", "exec", "setsid", "nice", "ionice", "stdbuf", "time", "command", "daemonize", "start-stop-daemon"]);
+const BASE64_BLOB = /[A-Za-z0-9+/]{24,}={0,2}/g;
+
+interface State {
+  env: Env;
+  user: string;
+  dropped: AgentStart["dropped"];
+}
+
+/** The exported environment just before offset `p` of a script (exports, assignments, unsets). */
+function envBefore(commands: SimpleCommand[], p: number, base: Env): { exported: Env; shell: Env } {
+  const exported: Env = { ...base };
+  const shell: Env = {};
+  for (const c of commands) {
+    if (c.end > p) break;
+    const words = c.words.map((w) => w.text);
+    if (words[0] === "export" || words[0] === "declare" || words[0] === "typeset") {
+      for (const w of words.slice(1)) {
+        if (w.startsWith("-")) continue;
+        const eq = w.indexOf("=");
+        if (eq > 0) exported[w.slice(0, eq)] = w.slice(eq + 1);
+        else if (shell[w] !== undefined) exported[w] = shell[w];
+      }
+    } else if (words[0] === "unset") {
+      for (const w of words.slice(1)) {
+        delete exported[w];
+        delete shell[w];
+      }
+    } else if (words.every((w) => /^[A-Za-z_][A-Za-z0-9_]*=/.test(w))) {
+      for (const w of words) {
+        const eq = w.indexOf("=");
+        const k = w.slice(0, eq);
+        if (k in exported) exported[k] = w.slice(eq + 1);
+        else shell[k] = w.slice(eq + 1);
+      }
+    } else if (words[0] === "set" && words.includes("-a")) {
+      // set -a exports every later assignment; rare enough to treat shell variables as exported.
+      Object.assign(exported, shell);
+    }
+  }
+  return { exported, shell };
+}
+
+function dropDiff(before: Env, after: Env, wrapper: string, dropped: AgentStart["dropped"]): void {
+  for (const k of ["CODER_AGENT_NAME", "CODER_AGENT_TOKEN", "CODER_AGENT_TOKEN_FILE"]) {
+    if (before[k] !== undefined && after[k] === undefined) dropped.push({ variable: k, value: before[k], wrapper });
+  }
+}
+
+/**
+ * Follows a command's words through wrappers up to the word holding `p`. Returns the state the
+ * command runs in, and — when `p` is inside a `-c` script — that script and the offset in it.
+ */
+function throughWrappers(cmd: SimpleCommand, p: number, st: State): { state: State; inner?: { script: string; offset: number } } {
+  const { assignments, rest } = leadingAssignments(cmd.words);
+  let env: Env = { ...st.env, ...assignments };
+  let user = st.user;
+  const dropped = [...st.dropped];
+  let words = rest;
+  const line = cmd.words.map((w) => w.text).join(" ");
+  for (let guard = 0; guard < 16 && words.length > 0; guard++) {
+    const name = words[0].text.split("/").pop()!;
+    const args = words.slice(1).map((w) => w.text);
+    const holds = (i: number) => words[i] && words[i].start <= p && p < words[i].end;
+    // The word holding p is a -c script: continue inside it.
+    const scriptAt = (i: number) => {
+      const w = words[i];
+      const k = w.map.findIndex((o) => o >= p);
+      return { script: w.text, offset: k < 0 ? w.text.length : k };
+    };
+    try {
+      if (name === "sudo") {
+        const w = sudo(args, env, anyUser, which);
+        dropDiff(env, w.env, `sudo ${args.slice(0, Math.max(0, args.length - w.argv.length)).join(" ")}`.trim(), dropped);
+        env = w.env;
+        user = w.user.name;
+        words = words.slice(words.length - w.argv.length);
+        continue;
+      }
+      if (name === "su" || name === "runuser") {
+        const w = su(args, env, anyUser, name === "runuser");
+        dropDiff(env, w.env, `${name} ${args.join(" ")}`.slice(0, 60), dropped);
+        env = w.env;
+        user = w.user.name;
+        const ci = words.findIndex((x, i) => i > 0 && (x.text === "-c" || x.text === "--command"));
+        if (ci > 0 && holds(ci + 1)) return { state: { env, user, dropped }, inner: scriptAt(ci + 1) };
+        if (w.argv[1] === "-c") return { state: { env, user, dropped } };
+        words = words.slice(words.length - w.argv.length);
+        continue;
+      }
+      if (name === "env") {
+        const r = envCommand(args, env);
+        dropDiff(env, r.env, `env ${args.slice(0, args.length - r.argv.length).join(" ")}`, dropped);
+        env = r.env;
+        words = words.slice(words.length - r.argv.length);
+        continue;
+      }
+    } catch (err) {
+      if (err instanceof WrapperError) return { state: { env, user, dropped } };
+      throw err;
+    }
+    if (WRAPPERS_TRANSPARENT.has(name)) {
+      words = words.slice(1).filter((w, i) => !(i === 0 && /^-/.test(w.text)));
+      continue;
+    }
+    if (name === "timeout") {
+      words = words.slice(1).filter((w) => !/^-/.test(w.text));
+      words = words.slice(1);
+      continue;
+    }
+    if (/^(ba|da|z|k)?sh$/.test(name)) {
+      const ci = words.findIndex((x, i) => i > 0 && /^-[a-z]*c[a-z]*$/.test(x.text));
+      if (ci > 0 && holds(ci + 1)) return { state: { env, user, dropped }, inner: scriptAt(ci + 1) };
+    }
+    break;
+  }
+  void line;
+  return { state: { env, user, dropped } };
+}
+
+/** The state at offset `p` of `script` (recursing into -c scripts). */
+function stateAt(script: string, p: number, st: State): State {
+  const commands = parseScript(script);
+  const cmd = commands.find((c) => c.start <= p && p < Math.max(c.end, c.start + 1)) ?? commands.filter((c) => c.start <= p).pop();
+  const { exported } = envBefore(commands, cmd ? cmd.start : p, st.env);
+  const base: State = { env: exported, user: st.user, dropped: st.dropped };
+  if (!cmd) return base;
+  const r = throughWrappers(cmd, p, base);
+  if (r.inner) return stateAt(r.inner.script, r.inner.offset, r.state);
+  return r.state;
+}
+
+/** The whole command that holds offset `p` (the outer line, not the line of a -c script). */
+function commandAt(text: string, p: number): string {
+  const cmd = parseScript(text).find((c) => c.start <= p && p < Math.max(c.end, c.start + 1));
+  if (!cmd) return lineAt(text, p);
+  const src = text.slice(cmd.start, cmd.end).trim();
+  return (src.split("\n")[0] + (src.includes("\n") ? " …" : "")).slice(0, 160);
+}
+
+function lineAt(text: string, p: number): string {
+  const s = text.lastIndexOf("\n", p - 1) + 1;
+  const e = text.indexOf("\n", p);
+  return text.slice(s, e < 0 ? text.length : e).trim().slice(0, 200);
+}
+
+/** Files written by heredocs in a script (`cat > /path <<EOF … EOF`, `tee /path <<EOF`). */
+function heredocFiles(script: string): Carrier[] {
+  const out: Carrier[] = [];
+  const re = /(?:cat|tee)\s*(?:-a\s*)?(?:>>?\s*)?("?)(\/[^\s"'<>;|&]+)\1[^\n]*?<<-?\s*(['"]?)([A-Za-z_][A-Za-z0-9_]*)\3[^\n]*\n/g;
+  for (const m of script.matchAll(re)) {
+    const start = (m.index ?? 0) + m[0].length;
+    const endRe = new RegExp(`^\\t*${m[4]}\\s*$`, "m");
+    const rest = script.slice(start);
+    const e = endRe.exec(rest);
+    out.push({ path: m[2], content: rest.slice(0, e ? e.index : rest.length) });
+  }
+  return out;
+}
+
+/** Carriers hidden in commands as `echo <base64> | base64 -d > /path`. */
+function base64Carriers(text: string, markers: string[]): (Carrier & { at: number })[] {
+  const out: (Carrier & { at: number })[] = [];
+  for (const m of text.matchAll(BASE64_BLOB)) {
+    const decoded = Buffer.from(m[0], "base64").toString("utf8");
+    if (!markers.some((k) => decoded.includes(k))) continue;
+    const rest = text.slice((m.index ?? 0) + m[0].length);
+    const target = /^[^\n]*?>\s*([^\s;&|]+)/.exec(rest)?.[1];
+    out.push({ path: target ?? `<base64 at ${m.index}>`, content: decoded, at: m.index ?? 0 });
+  }
+  return out;
+}
+
+export interface BootAnalysis {
+  /** Starts per agent name. */
+  starts: Map<string, AgentStart[]>;
+  /** The interpreted user data, for VMs. */
+  userData?: UserDataPlan;
+  /** Whether the marker of an agent appears in the payload at all (used by the init-script-unused rule for Windows). */
+  mentioned: Set<string>;
+}
+
+const CLOUD_INIT_ENV: Env = { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", LANG: "C.UTF-8" };
+
+export function analyzeBoot(boot: BootPayload, agents: string[]): BootAnalysis {
+  const starts = new Map<string, AgentStart[]>(agents.map((a) => [a, []]));
+  const markers = agents.map(initScriptMarker);
+  const mentioned = new Set<string>();
+  const add = (agent: string, s: AgentStart) => {
+    const list = starts.get(agent)!;
+    if (!list.some((x) => x.origin === s.origin && x.name === s.name && x.token === s.token)) list.push(s);
+  };
+  const result = (st: State, origin: string, command: string): AgentStart => ({ origin, command, name: st.env.CODER_AGENT_NAME, token: st.env.CODER_AGENT_TOKEN, dropped: st.dropped, user: st.user });
+
+  if (boot.kind === "containers") {
+    for (const c of boot.containers) {
+      if (!c.argv.known) continue;
+      const env: Env = {};
+      for (const [k, v] of Object.entries(c.env)) if (v.known) env[k] = v.value;
+      const argv = c.argv.value;
+      for (const [i, agent] of agents.entries()) {
+        const idx = argv.findIndex((a) => a.includes(markers[i]));
+        if (idx < 0) continue;
+        mentioned.add(agent);
+        // The container's process: entrypoint/command words, run without a shell unless it is `sh -c`.
+        const script = argv.map((a) => (/^[A-Za-z0-9_\/.=:,@%+-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(" ");
+        const p = script.indexOf(markers[i]) >= 0 ? script.indexOf(markers[i]) : 0;
+        const st = stateAt(script, p, { env, user: c.user ?? "root", dropped: [] });
+        add(agent, result(st, `container ${c.name}`, argv.slice(0, 3).join(" ").slice(0, 120)));
+      }
+    }
+    return { starts, mentioned };
+  }
+  if (boot.kind !== "user-data") return { starts, mentioned };
+  const text = boot.text;
+  agents.forEach((a, i) => {
+    if (text.includes(markers[i]) || [...text.matchAll(BASE64_BLOB)].some((m) => Buffer.from(m[0], "base64").toString("utf8").includes(markers[i]))) mentioned.add(a);
+  });
+  if (boot.windows) return { starts, mentioned };
+  const ud = interpretUserData(text, boot.asScript);
+  const scripts = ud.commands.map((c) => ({ origin: c.origin, text: commandText(c) }));
+  // Files that carry an init script: write_files, heredocs in scripts, base64 blobs decoded to a path.
+  const carriers: Carrier[] = ud.files.filter((f) => markers.some((m) => f.content.includes(m))).map((f) => ({ path: f.path, content: f.content }));
+  for (const s of scripts) {
+    carriers.push(...heredocFiles(s.text).filter((h) => markers.some((m) => h.content.includes(m))));
+    carriers.push(...base64Carriers(s.text, markers));
+  }
+  const units = [...ud.files.map((f) => ({ path: f.path, content: f.content })), ...scripts.flatMap((s) => heredocFiles(s.text))].filter((f) => /\/systemd\/(system|user)\/[^/]+\.service$/.test(f.path));
+  const started = (unitName: string) => scripts.find((s) => new RegExp(`systemctl\\s+(?:--\\S+\\s+)*(?:start|restart|reload-or-restart|enable\\s+(?:--now|[^\\n]*--now))[^\\n;&|]*\\b${unitName.replace(/\.service$/, "").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?:\\.service)?\\b`).test(s.text));
+
+  agents.forEach((agent, i) => {
+    const marker = markers[i];
+    const own = carriers.filter((c) => c.content.includes(marker));
+    // 1. Inline: the init script is part of a script's text (not just written to a file).
+    for (const s of scripts) {
+      let at = s.text.indexOf(marker);
+      if (at < 0) continue;
+      const inFile = heredocFiles(s.text).some((h) => h.content.includes(marker));
+      if (inFile) continue;
+      const st = stateAt(s.text, at, { env: CLOUD_INIT_ENV, user: "root", dropped: [] });
+      add(agent, result(st, s.origin, commandAt(s.text, at)));
+      at = -1;
+    }
+    // 2. A command that runs a file carrying it (the carrier's own exports apply after the command's).
+    for (const carrier of own) {
+      const inCarrier = (st: State): State => {
+        const p = carrier.content.indexOf(marker);
+        return stateAt(carrier.content, p, st);
+      };
+      for (const s of scripts) {
+        for (const m of s.text.matchAll(new RegExp(carrier.path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "g"))) {
+          const at = m.index ?? 0;
+          // The command that writes, moves or inspects the file does not start it.
+          const ln = lineAt(s.text, at);
+          const esc = carrier.path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+          const writes = new RegExp(`>>?\\s*["']?${esc}`).test(ln);
+          const touches = /^\s*(chmod|chown|chgrp|mkdir|touch|install|rm|ls|test|\[|cp|mv|ln)\b/.test(ln) && !/\b(sh|bash|exec|sudo|su|runuser|nohup|setsid)\b/.test(ln);
+          if (writes || touches) continue;
+          const st = stateAt(s.text, at, { env: CLOUD_INIT_ENV, user: "root", dropped: [] });
+          add(agent, result(inCarrier(st), s.origin, ln));
+        }
+      }
+      // 3. A systemd unit whose ExecStart runs it (or holds it), started by a command.
+      for (const u of units) {
+        if (!u.content.includes(carrier.path) && !u.content.includes(marker)) continue;
+        const unit = parseUnit(u.path.split("/").pop()!, u.content);
+        const runner = started(unit.name);
+        if (!runner) continue;
+        const env: Env = { ...SYSTEMD_ENV, ...unit.environment };
+        for (const f of unit.environmentFiles) {
+          const file = ud.files.find((x) => x.path === f.path);
+          if (file) Object.assign(env, parseEnvironmentFile(file.content));
+        }
+        const exec = unit.execStart.map((l) => execCommand(l).argv.join(" ")).join("\n");
+        const st = stateAt(exec, Math.max(0, exec.indexOf(carrier.path)), { env, user: unit.user ?? "root", dropped: [] });
+        add(agent, result(inCarrier(st), `unit ${u.path} (${runner.origin})`, exec.split("\n")[0]));
+      }
+    }
+    // 4. A unit holding the marker inline.
+    for (const u of units) {
+      if (!u.content.includes(marker)) continue;
+      const unit = parseUnit(u.path.split("/").pop()!, u.content);
+      const runner = started(unit.name);
+      if (!runner) continue;
+      const env: Env = { ...SYSTEMD_ENV, ...unit.environment };
+      add(agent, { origin: `unit ${u.path}`, command: unit.execStart[0] ?? "", name: env.CODER_AGENT_NAME, token: env.CODER_AGENT_TOKEN, dropped: [], user: unit.user ?? "root" });
+    }
+  });
+  return { starts, userData: ud, mentioned };
+}
+
+export type { UserEntry };

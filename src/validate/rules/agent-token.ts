@@ -1,0 +1,33 @@
+import type { Rule, RuleFinding } from "../rule.js";
+import { bootLocation, droppedNote } from "./agent-name-wiring.js";
+
+export const agentToken: Rule = {
+  id: "coder/agent-token",
+  title: "A token agent gets its token",
+  severity: "error",
+  description:
+    "An agent with auth = \"token\" (the default) authenticates with CODER_AGENT_TOKEN (or CODER_AGENT_TOKEN_FILE) from its environment; coder_agent.<name>.token must reach the process that runs its init_script — the container's env, an export before it, or a systemd unit's Environment=. Without it the agent cannot connect.",
+  check({ plan, boot }) {
+    const out: RuleFinding[] = [];
+    for (const instance of plan.instances) {
+      const analysis = boot(instance);
+      for (const agent of instance.agents.filter((a) => a.count > 0 && a.auth === "token")) {
+        for (const start of analysis.starts.get(agent.name) ?? []) {
+          if (start.token !== undefined) continue;
+          const dropped = droppedNote(start, "CODER_AGENT_TOKEN");
+          out.push({
+            ...bootLocation(instance),
+            message: `token agent "${agent.name}" is started without CODER_AGENT_TOKEN (${start.origin})${dropped}: it cannot authenticate`,
+            hint:
+              instance.family === "container"
+                ? `add "CODER_AGENT_TOKEN=\${coder_agent.${agent.name}.token}" to the container's env`
+                : dropped
+                  ? `pass it through the wrapper: \`sudo -u ${start.user} CODER_AGENT_TOKEN=… sh -c "…"\` or \`--preserve-env=CODER_AGENT_TOKEN\``
+                  : `export CODER_AGENT_TOKEN=\${coder_agent.${agent.name}.token} before its init_script runs (or use instance-identity auth)`,
+          });
+        }
+      }
+    }
+    return out;
+  },
+};
