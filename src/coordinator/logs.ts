@@ -1,0 +1,109 @@
+import { AGENT_LOGS_LIMIT_BYTES, DEFAULT_LOG_SOURCE, type LogLevel, type ProvisionerJobLog, type WorkspaceAgentLog, type WorkspaceAgentLogSource } from "../sdk/logs.js";
+import type { Queryable } from "./db/index.js";
+import { HttpError } from "./http-error.js";
+import type { Pubsub } from "./pubsub.js";
+import { iso, type Store } from "./store.js";
+
+/** Channels that wake followers when new logs are stored. */
+export const agentLogsChannel = (agentId: string) => `agent_logs_${agentId}`;
+export const jobLogsChannel = (jobId: string) => `job_logs_${jobId}`;
+
+/** Postgres text cannot hold NUL; coderd strips it too. */
+const clean = (s: string) => (s.includes("\0") ? s.replaceAll("\0", "") : s);
+
+/** Agent and provisioner job logs (SPEC §4): bulk inserts, the per-agent cap, reads after an ID. */
+export class LogStore {
+  constructor(
+    private readonly store: Store,
+    private readonly pubsub: Pubsub,
+  ) {}
+
+  /** Registers a log source of an agent (idempotent). */
+  async registerSource(agentId: string, source: { id: string; display_name: string; icon: string }): Promise<WorkspaceAgentLogSource> {
+    const rows = await this.store.db.query<Record<string, unknown>>(
+      `INSERT INTO workspace_agent_log_sources (workspace_agent_id, id, display_name, icon) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (workspace_agent_id, id) DO UPDATE SET display_name = EXCLUDED.display_name, icon = EXCLUDED.icon
+       RETURNING workspace_agent_id, id, created_at, display_name, icon`,
+      [agentId, source.id, source.display_name, source.icon],
+    );
+    const r = rows[0];
+    return { workspace_agent_id: String(r.workspace_agent_id), id: String(r.id), created_at: iso(r.created_at)!, display_name: String(r.display_name), icon: String(r.icon) };
+  }
+
+  /**
+   * Stores a batch of an agent's logs under one source (the default source when none is given).
+   * Past 1 MiB of output per agent the whole batch is refused with coderd's 413 and the agent is
+   * marked overflowed. Three queries, one transaction.
+   */
+  async appendAgentLogs(agentId: string, sourceId: string | undefined, logs: { created_at: string; output: string; level: LogLevel }[]): Promise<void> {
+    if (logs.length === 0) throw HttpError.badRequest("No logs provided.");
+    const outputs = logs.map((l) => clean(l.output));
+    const length = outputs.reduce((n, o) => n + Buffer.byteLength(o), 0);
+    const overflow = await this.store.db.transaction(async (tx) => {
+      const grown = await tx.query<{ logs_length: number }>(
+        "UPDATE workspace_agents SET logs_length = logs_length + $2 WHERE id = $1 AND logs_length + $2 <= $3 RETURNING logs_length",
+        [agentId, length, AGENT_LOGS_LIMIT_BYTES],
+      );
+      if (grown.length === 0) return true;
+      if (sourceId === undefined) {
+        await tx.query("INSERT INTO workspace_agent_log_sources (workspace_agent_id, id, display_name, icon) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING", [
+          agentId,
+          DEFAULT_LOG_SOURCE.id,
+          DEFAULT_LOG_SOURCE.display_name,
+          DEFAULT_LOG_SOURCE.icon,
+        ]);
+      }
+      await tx.query(
+        `INSERT INTO workspace_agent_logs (agent_id, log_source_id, created_at, output, level)
+         SELECT $1, $2, t.created_at, t.output, t.level FROM unnest($3::timestamptz[], $4::text[], $5::text[]) AS t(created_at, output, level)`,
+        [agentId, sourceId ?? DEFAULT_LOG_SOURCE.id, logs.map((l) => l.created_at), outputs, logs.map((l) => l.level)],
+      );
+      return false;
+    });
+    if (overflow) {
+      await this.store.db.query("UPDATE workspace_agents SET logs_overflowed = true WHERE id = $1", [agentId]);
+      throw new HttpError(413, {
+        message: "Logs limit exceeded",
+        detail: `The logs of this agent would exceed ${AGENT_LOGS_LIMIT_BYTES} bytes of output (this batch: ${length} bytes); further logs are dropped.`,
+      });
+    }
+    await this.pubsub.publish(agentLogsChannel(agentId), "");
+  }
+
+  async agentLogs(agentId: string, after: number): Promise<WorkspaceAgentLog[]> {
+    const rows = await this.store.db.query<Record<string, unknown>>(
+      "SELECT id, created_at, output, level, log_source_id FROM workspace_agent_logs WHERE agent_id = $1 AND id > $2 ORDER BY id",
+      [agentId, after],
+    );
+    return rows.map((r) => ({ id: Number(r.id), created_at: iso(r.created_at)!, output: String(r.output), level: r.level as LogLevel, source_id: String(r.log_source_id) }));
+  }
+
+  /** Display names of an agent's log sources, by ID. */
+  async sourceNames(agentId: string): Promise<Map<string, string>> {
+    const rows = await this.store.db.query<{ id: string; display_name: string }>("SELECT id, display_name FROM workspace_agent_log_sources WHERE workspace_agent_id = $1", [agentId]);
+    return new Map(rows.map((r) => [r.id, r.display_name]));
+  }
+
+  async appendJobLogs(q: Queryable, jobId: string, logs: { created_at?: string; source: ProvisionerJobLog["log_source"]; level: LogLevel; stage: string; output: string }[]): Promise<void> {
+    if (logs.length === 0) return;
+    const now = new Date().toISOString();
+    await q.query(
+      `INSERT INTO provisioner_job_logs (job_id, created_at, source, level, stage, output)
+       SELECT $1, t.created_at, t.source, t.level, t.stage, t.output FROM unnest($2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[]) AS t(created_at, source, level, stage, output)`,
+      [jobId, logs.map((l) => l.created_at ?? now), logs.map((l) => l.source), logs.map((l) => l.level), logs.map((l) => l.stage), logs.map((l) => clean(l.output))],
+    );
+  }
+
+  /** Wakes followers of a job's logs (after the transaction that wrote them committed). */
+  jobLogsWritten(jobId: string): Promise<void> {
+    return this.pubsub.publish(jobLogsChannel(jobId), "");
+  }
+
+  async jobLogs(jobId: string, after: number): Promise<ProvisionerJobLog[]> {
+    const rows = await this.store.db.query<Record<string, unknown>>("SELECT id, created_at, source, level, stage, output FROM provisioner_job_logs WHERE job_id = $1 AND id > $2 ORDER BY id", [
+      jobId,
+      after,
+    ]);
+    return rows.map((r) => ({ id: Number(r.id), created_at: iso(r.created_at)!, log_source: r.source as ProvisionerJobLog["log_source"], log_level: r.level as LogLevel, stage: String(r.stage), output: String(r.output) }));
+  }
+}
