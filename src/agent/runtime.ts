@@ -1,0 +1,154 @@
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { LifecycleState, Manifest } from "../sdk/agent.js";
+import { SESSION_TOKEN_HEADER } from "../sdk/auth.js";
+import { clientErrorFromResponse } from "../sdk/client-errors.js";
+import type { LogLevel } from "../sdk/logs.js";
+import type { ScriptTiming } from "../sdk/timings.js";
+import { startAgentApi } from "./api.js";
+import { Devcontainers } from "./devcontainers.js";
+import { LogSender } from "./log-sender.js";
+import { ScriptRunner } from "./scripts.js";
+
+export interface RuntimeOptions {
+  url: string;
+  token: string;
+  /** Absolute path of bin/provisioner.js: scripts get a `provisioner` command, dev containers the agent. */
+  cliPath: string;
+  /** Kept when given; otherwise a temporary directory removed on close. */
+  dataDir?: string;
+  scriptWaitDelayMs?: number;
+}
+
+const LEVELS: Record<string, LogLevel> = { trace: "trace", debug: "debug", info: "info", warn: "warn", error: "error" };
+
+/** The agent's own log events as text lines, the way the text logger prints them. */
+export function eventLine(event: Record<string, unknown>): string {
+  const { level: _level, msg = "", ...rest } = event;
+  const fields = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`);
+  return [String(msg), ...fields].join(" ");
+}
+
+/**
+ * What the agent runs for one manifest: log shipping, the scripts, the agent API and the dev
+ * containers. `start()` runs the start scripts and says how the start ended; `stop()` runs the stop
+ * scripts and says how the shutdown ended.
+ */
+export class AgentRuntime {
+  readonly sender: LogSender;
+  readonly scripts: ScriptRunner;
+  readonly devcontainers: Devcontainers;
+  private readonly dataDir: string;
+  private readonly ownsDataDir: boolean;
+  private readonly reports: Promise<void>[] = [];
+  private api?: { url: string; close: () => Promise<void> };
+  private readonly env: NodeJS.ProcessEnv;
+  readonly log: (event: Record<string, unknown>) => void;
+
+  constructor(
+    private readonly opts: RuntimeOptions,
+    private readonly manifest: Manifest,
+    log: (event: Record<string, unknown>) => void,
+  ) {
+    // The runtime's own events are shipped too, under the default log source.
+    this.log = (event) => {
+      log(event);
+      this.ship(event);
+    };
+    this.ownsDataDir = !opts.dataDir;
+    this.dataDir = opts.dataDir ? join(opts.dataDir, manifest.agent_name) : mkdtempSync(join(tmpdir(), `provisioner-agent-${manifest.agent_name}-`));
+    mkdirSync(join(this.dataDir, "logs"), { recursive: true });
+    // Not shipped: a failure to ship must not queue more lines to ship.
+    const raw = log;
+    this.sender = new LogSender(opts.url, opts.token, (err) => raw({ level: "warn", msg: "sending logs failed", error: err.message }));
+    log = this.log;
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...manifest.environment_variables,
+      CODER: "true",
+      CODER_AGENT_URL: opts.url,
+      CODER_AGENT_AUTH: "token",
+      CODER_AGENT_TOKEN: opts.token,
+      CODER_WORKSPACE_NAME: manifest.workspace_name,
+      CODER_WORKSPACE_AGENT_NAME: manifest.agent_name,
+      CODER_WORKSPACE_OWNER_NAME: manifest.owner_name,
+    };
+    delete env.CODER_AGENT_TOKEN_FILE;
+    delete env.CODER_AGENT_NAME;
+    this.env = env;
+    this.scripts = new ScriptRunner(manifest.scripts, {
+      dataDir: this.dataDir,
+      env,
+      waitDelayMs: opts.scriptWaitDelayMs,
+      output: (script, line, level) => this.sender.enqueue(script.log_source_id, line, level),
+      completed: (timing) => this.reports.push(this.reportTiming(timing)),
+      log,
+    });
+    // The `provisioner` command inside scripts (e.g. `provisioner agent app-status`) and the sub-agent binary.
+    const launcher = join(this.scripts.binDir, "provisioner");
+    writeFileSync(launcher, `#!/bin/sh\nexec '${process.execPath}' '${opts.cliPath}' "$@"\n`);
+    chmodSync(launcher, 0o755);
+    this.devcontainers = new Devcontainers(manifest.devcontainers, { url: opts.url, agentBinary: launcher, logDir: join(this.dataDir, "logs"), env, log });
+  }
+
+  /** Ships one of the agent's own events under the default log source. */
+  ship(event: Record<string, unknown>): void {
+    const level = LEVELS[String(event.level ?? "info")] ?? "info";
+    if (level !== "debug" && level !== "trace") this.sender.enqueue(undefined, eventLine(event), level);
+  }
+
+  private async reportTiming(timing: ScriptTiming): Promise<void> {
+    try {
+      const res = await fetch(new URL("/api/v2/workspaceagents/me/script-timings", this.opts.url), {
+        method: "POST",
+        headers: { [SESSION_TOKEN_HEADER]: this.opts.token, "Content-Type": "application/json" },
+        body: JSON.stringify(timing),
+      });
+      if (!res.ok) throw await clientErrorFromResponse(res);
+    } catch (err) {
+      this.log({ level: "warn", msg: "reporting a script timing failed", error: (err as Error).message });
+    }
+  }
+
+  /** Waits until every log line and script run so far is stored. */
+  async settle(): Promise<void> {
+    await Promise.all(this.reports.splice(0));
+    await this.sender.flush();
+  }
+
+  /** Serves the agent API (and reports its address), starts the dev containers, runs the start scripts (parallel). */
+  async start(): Promise<{ state: Extract<LifecycleState, "ready" | "start_error" | "start_timeout">; error?: string }> {
+    this.api = await startAgentApi({ token: this.opts.token, devcontainers: this.devcontainers, env: this.env });
+    const res = await fetch(new URL("/api/v2/workspaceagents/me/api-address", this.opts.url), {
+      method: "POST",
+      headers: { [SESSION_TOKEN_HEADER]: this.opts.token, "Content-Type": "application/json" },
+      body: JSON.stringify({ url: this.api.url }),
+    });
+    if (!res.ok) throw await clientErrorFromResponse(res);
+    this.devcontainers.startAll();
+    const err = await this.scripts.execute("start");
+    this.scripts.startCron();
+    await this.settle();
+    if (!err) return { state: "ready" };
+    return { state: err.status === "timed_out" ? "start_timeout" : "start_error", error: err.message };
+  }
+
+  /** Runs the stop scripts, then stops everything this runtime started. */
+  async stop(): Promise<{ state: Extract<LifecycleState, "off" | "shutdown_error" | "shutdown_timeout">; error?: string }> {
+    this.scripts.stop();
+    const err = await this.scripts.execute("stop");
+    await this.close();
+    if (!err) return { state: "off" };
+    return { state: err.status === "timed_out" ? "shutdown_timeout" : "shutdown_error", error: err.message };
+  }
+
+  async close(): Promise<void> {
+    this.scripts.stop();
+    await this.devcontainers.close();
+    await this.api?.close();
+    this.api = undefined;
+    await this.settle();
+    if (this.ownsDataDir) rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
