@@ -76,11 +76,22 @@ export function convertDockerInspect(items: DockerInspect[]): { containers: Work
   return { containers, warnings };
 }
 
-/** Runs a command and resolves with its stdout; rejects with its stderr. */
+/** A command that failed; its stdout may still say why (the devcontainer CLI prints its outcome there). */
+export class CommandError extends Error {
+  constructor(
+    message: string,
+    readonly stdout: string,
+  ) {
+    super(message);
+    this.name = "CommandError";
+  }
+}
+
+/** Runs a command and resolves with its stdout; rejects with a CommandError carrying stderr and stdout. */
 export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(cmd, args, { env: opts.env, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${cmd} ${args[0] ?? ""}: ${(stderr || err.message).trim()}`));
+      if (err) reject(new CommandError(`${cmd} ${args[0] ?? ""}: ${(stderr || err.message).trim()}`, stdout));
       else resolve(stdout);
     });
   });

@@ -3,7 +3,7 @@ import { openSync } from "node:fs";
 import { join } from "node:path";
 import type { ManifestDevcontainer } from "../sdk/agent.js";
 import { DEVCONTAINER_CONFIG_FILE_LABEL, DEVCONTAINER_LOCAL_FOLDER_LABEL, TRANSITIONING, type DevcontainerStatus, type WorkspaceAgentContainer, type WorkspaceAgentDevcontainer } from "../sdk/containers.js";
-import { listContainers, run } from "./containers.js";
+import { CommandError, listContainers, run } from "./containers.js";
 
 /** Where the agent binary is copied inside a dev container (as Coder's agent does). */
 const CONTAINER_AGENT_PATH = "/.coder-agent/coder";
@@ -75,7 +75,15 @@ export class Devcontainers {
     if (k.spec.config_path) args.push("--config", k.spec.config_path);
     if (removeExisting) args.push("--remove-existing-container");
     this.opts.log({ level: "info", msg: "dev container up", devcontainer: k.spec.name, args });
-    const stdout = await run("devcontainer", args, { env: this.opts.env, timeoutMs: 15 * 60_000 });
+    let stdout: string;
+    let failure: CommandError | undefined;
+    try {
+      stdout = await run("devcontainer", args, { env: this.opts.env, timeoutMs: 15 * 60_000 });
+    } catch (err) {
+      if (!(err instanceof CommandError)) throw err;
+      failure = err;
+      stdout = err.stdout;
+    }
     // The last JSON line is the outcome: {"outcome":"success","containerId":…,"remoteWorkspaceFolder":…}.
     const result = stdout
       .split("\n")
@@ -88,7 +96,7 @@ export class Devcontainers {
         }
       })
       .find((v) => v?.outcome !== undefined);
-    if (!result) throw new Error("devcontainer up printed no outcome");
+    if (!result) throw failure ?? new Error("devcontainer up printed no outcome");
     if (result.outcome !== "success" || !result.containerId) throw new Error(`devcontainer up: ${result.message ?? result.outcome}${result.description ? `: ${result.description}` : ""}`);
     if (result.remoteWorkspaceFolder) k.directory = result.remoteWorkspaceFolder;
     const { containers } = await listContainers(this.opts.env);
@@ -114,16 +122,21 @@ export class Devcontainers {
     this.opts.log({ level: "info", msg: "sub-agent started", devcontainer: k.spec.name, agent: sub.name });
   }
 
+  /** SIGTERM to `docker exec` (passed on to the sub-agent, which then reports `off`); its process group is killed if it lingers. */
   private stopSubagent(k: Known): void {
     const child = k.subagent;
     k.subagent = undefined;
-    if (child?.pid) {
+    if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill("SIGTERM");
+    const pid = child.pid;
+    const kill = setTimeout(() => {
       try {
-        process.kill(-child.pid, "SIGTERM");
+        process.kill(-pid, "SIGKILL");
       } catch {
         // already gone
       }
-    }
+    }, 5000);
+    child.once("exit", () => clearTimeout(kill));
   }
 
   /** The dev containers as the containers API lists them, matched to live containers by their labels. */
@@ -150,7 +163,8 @@ export class Devcontainers {
   /** Stops the sub-agents (they report `off`); waits for them a little. */
   async close(): Promise<void> {
     const children = this.known.flatMap((k) => (k.subagent ? [k.subagent] : []));
+    const exited = children.map((c) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once("exit", () => r()))));
     for (const k of this.known) this.stopSubagent(k);
-    await Promise.all(children.map((c) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : (c.once("exit", () => r()), setTimeout(r, 5000).unref())))));
+    await Promise.all(exited);
   }
 }

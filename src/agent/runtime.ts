@@ -52,17 +52,16 @@ export class AgentRuntime {
     log: (event: Record<string, unknown>) => void,
   ) {
     // The runtime's own events are shipped too, under the default log source.
+    const raw = log;
     this.log = (event) => {
-      log(event);
+      raw(event);
       this.ship(event);
     };
     this.ownsDataDir = !opts.dataDir;
     this.dataDir = opts.dataDir ? join(opts.dataDir, manifest.agent_name) : mkdtempSync(join(tmpdir(), `provisioner-agent-${manifest.agent_name}-`));
     mkdirSync(join(this.dataDir, "logs"), { recursive: true });
     // Not shipped: a failure to ship must not queue more lines to ship.
-    const raw = log;
     this.sender = new LogSender(opts.url, opts.token, (err) => raw({ level: "warn", msg: "sending logs failed", error: err.message }));
-    log = this.log;
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       ...manifest.environment_variables,
@@ -83,13 +82,13 @@ export class AgentRuntime {
       waitDelayMs: opts.scriptWaitDelayMs,
       output: (script, line, level) => this.sender.enqueue(script.log_source_id, line, level),
       completed: (timing) => this.reports.push(this.reportTiming(timing)),
-      log,
+      log: this.log,
     });
     // The `provisioner` command inside scripts (e.g. `provisioner agent app-status`) and the sub-agent binary.
     const launcher = join(this.scripts.binDir, "provisioner");
     writeFileSync(launcher, `#!/bin/sh\nexec '${process.execPath}' '${opts.cliPath}' "$@"\n`);
     chmodSync(launcher, 0o755);
-    this.devcontainers = new Devcontainers(manifest.devcontainers, { url: opts.url, agentBinary: launcher, logDir: join(this.dataDir, "logs"), env, log });
+    this.devcontainers = new Devcontainers(manifest.devcontainers, { url: opts.url, agentBinary: launcher, logDir: join(this.dataDir, "logs"), env, log: this.log });
   }
 
   /** Ships one of the agent's own events under the default log source. */
