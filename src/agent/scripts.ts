@@ -75,9 +75,7 @@ export class ScriptRunner {
   /** Schedules the cron scripts (after the start scripts, as Coder does); a run still going skips its next tick. */
   startCron(): void {
     for (const s of this.scripts.filter((x) => x.cron !== "")) {
-      const job = coderCron(s.cron);
-      job.schedule(() => this.run(s, "cron").then(() => undefined));
-      this.crons.push(job);
+      this.crons.push(coderCron(s.cron, () => this.run(s, "cron").then(() => undefined)));
     }
   }
 

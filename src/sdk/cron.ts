@@ -22,7 +22,7 @@ export function cronError(expr: string): string | undefined {
   }
 }
 
-/** A paused croner schedule for a `coder_script.cron`. */
-export function coderCron(expr: string): Cron {
-  return new Cron(coderCronPattern(expr), { paused: true });
+/** Runs `fn` on a `coder_script.cron` schedule; a run still going makes the next tick skip. */
+export function coderCron(expr: string, fn: () => Promise<void>): Cron {
+  return new Cron(coderCronPattern(expr), { protect: true }, fn);
 }

@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -41,9 +41,7 @@ for (const backend of BACKENDS) {
       const state = join(dir, "docker");
       // A recorded container besides the dev container.
       mkdirSync(join(state, "containers"), { recursive: true });
-      const [web] = (await import(join(FIXTURES, "inspect/ports.json"), { with: { type: "json" } })).default as { Id: string }[];
-      cpSync(join(FIXTURES, "inspect/ports.json"), join(dir, "ports.json"));
-      const { writeFileSync } = await import("node:fs");
+      const [web] = JSON.parse(readFileSync(join(FIXTURES, "inspect/ports.json"), "utf8")) as { Id: string }[];
       writeFileSync(join(state, "containers", `${web.Id}.json`), JSON.stringify(web));
 
       const db = await backend.create();
@@ -216,7 +214,7 @@ for (const backend of BACKENDS) {
       expect(await second.json()).toEqual({ message: "Unable to recreate transitioning devcontainer", detail: 'Devcontainer "repo" is currently starting and cannot be restarted.' });
       const unknown = await post("00000000-0000-4000-8000-000000000000");
       expect(unknown.status).toBe(404);
-      expect((await unknown.json()).message).toBe("Devcontainer not found.");
+      expect(((await unknown.json()) as { message: string }).message).toBe("Devcontainer not found.");
       const after = await until("the recreated dev container", async () => {
         const d = (await admin.containers(id("main"))).devcontainers[0];
         return d.status === "running" && d.container ? d : undefined;
