@@ -18,13 +18,13 @@ export const agentCommand = defineCommand({
           await agentAppStatusCommand.run(args);
         },
       })
-      .option("url", { type: "string", describe: "Coordinator URL [env: CODER_AGENT_URL]" })
-      .option("auth", { choices: AUTHS, describe: "Auth method [env: CODER_AGENT_AUTH, default token]" })
-      .option("agent-name", { type: "string", describe: "This agent's name, for several agents on one instance [env: CODER_AGENT_NAME]" })
-      .option("metadata-url", { type: "string", describe: "Cloud metadata base URL, e.g. a `provisioner imds` [env: CODER_AGENT_METADATA_URL]" })
-      .option("log-format", { choices: ["text", "json"] as const, default: "text" as const, describe: "Log format (json: one object per line)" })
-      .option("data-dir", { type: "string", describe: "Keep script data and log files under DIR/<agent name> (default: a temporary directory, removed at exit)" })
-      .option("script-wait-delay", { type: "string", default: "10s", describe: "How long a script's output may stay open after it exits before it counts as pipes_left_open" })
+      .option("url", { global: false, type: "string", describe: "Coordinator URL [env: CODER_AGENT_URL]" })
+      .option("auth", { global: false, choices: AUTHS, describe: "Auth method [env: CODER_AGENT_AUTH, default token]" })
+      .option("agent-name", { global: false, type: "string", describe: "This agent's name, for several agents on one instance [env: CODER_AGENT_NAME]" })
+      .option("metadata-url", { global: false, type: "string", describe: "Cloud metadata base URL, e.g. a `provisioner imds` [env: CODER_AGENT_METADATA_URL]" })
+      .option("log-format", { global: false, choices: ["text", "json"] as const, default: "text" as const, describe: "Log format (json: one object per line)" })
+      .option("data-dir", { global: false, type: "string", describe: "Keep script data and log files under DIR/<agent name> (default: a temporary directory, removed at exit)" })
+      .option("script-wait-delay", { global: false, type: "string", default: "10s", describe: "How long a script's output may stay open after it exits before it counts as pipes_left_open" })
       .epilogue("Token auth reads CODER_AGENT_TOKEN or CODER_AGENT_TOKEN_FILE. Instance-identity auth needs a metadata URL: nothing here ever talks to 169.254.169.254.")
       .example("CODER_AGENT_URL=http://127.0.0.1:7080 CODER_AGENT_AUTH=aws-instance-identity CODER_AGENT_NAME=dev $0 agent --metadata-url http://127.0.0.1:9000", ""),
   run: async (args) => {
