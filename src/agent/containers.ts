@@ -101,6 +101,12 @@ export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv
 export async function listContainers(env?: NodeJS.ProcessEnv): Promise<{ containers: WorkspaceAgentContainer[]; warnings: string[] }> {
   const ids = (await run("docker", ["ps", "--all", "--quiet", "--no-trunc"], { env })).split("\n").map((s) => s.trim()).filter(Boolean);
   if (ids.length === 0) return { containers: [], warnings: [] };
-  const inspected = JSON.parse(await run("docker", ["inspect", ...ids], { env })) as DockerInspect[];
-  return convertDockerInspect(inspected);
+  try {
+    return convertDockerInspect(JSON.parse(await run("docker", ["inspect", ...ids], { env })) as DockerInspect[]);
+  } catch (err) {
+    // A container removed between `ps` and `inspect`: docker still prints the others (and exits 1).
+    if (!(err instanceof CommandError) || !err.stdout.trim().startsWith("[")) throw err;
+    const converted = convertDockerInspect(JSON.parse(err.stdout) as DockerInspect[]);
+    return { containers: converted.containers, warnings: [...converted.warnings, err.message] };
+  }
 }

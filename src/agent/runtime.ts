@@ -112,12 +112,22 @@ export class AgentRuntime {
 
   /** Waits until every log line and script run so far is stored. */
   async settle(): Promise<void> {
-    await Promise.all(this.reports.splice(0));
-    await this.sender.flush();
+    await Promise.all([...this.reports.splice(0), this.sender.flush()]);
   }
 
   /** Serves the agent API (and reports its address), starts the dev containers, runs the start scripts (parallel). */
   async start(): Promise<{ state: Extract<LifecycleState, "ready" | "start_error" | "start_timeout">; error?: string }> {
+    // The scripts do not wait for the agent API.
+    const api = this.serveApi();
+    this.devcontainers.startAll();
+    const err = await this.scripts.execute("start");
+    this.scripts.startCron();
+    await Promise.all([api, this.settle()]);
+    if (!err) return { state: "ready" };
+    return { state: err.status === "timed_out" ? "start_timeout" : "start_error", error: err.message };
+  }
+
+  private async serveApi(): Promise<void> {
     this.api = await startAgentApi({ token: this.opts.token, devcontainers: this.devcontainers, env: this.env });
     const res = await fetch(new URL("/api/v2/workspaceagents/me/api-address", this.opts.url), {
       method: "POST",
@@ -125,12 +135,6 @@ export class AgentRuntime {
       body: JSON.stringify({ url: this.api.url }),
     });
     if (!res.ok) throw await clientErrorFromResponse(res);
-    this.devcontainers.startAll();
-    const err = await this.scripts.execute("start");
-    this.scripts.startCron();
-    await this.settle();
-    if (!err) return { state: "ready" };
-    return { state: err.status === "timed_out" ? "start_timeout" : "start_error", error: err.message };
   }
 
   /** Runs the stop scripts, then stops everything this runtime started. */

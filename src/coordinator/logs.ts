@@ -8,6 +8,9 @@ import { iso, type Store } from "./store.js";
 export const agentLogsChannel = (agentId: string) => `agent_logs_${agentId}`;
 export const jobLogsChannel = (jobId: string) => `job_logs_${jobId}`;
 
+/** `l.created_at` as RFC 3339 in UTC with whole seconds (sdk `rfc3339`: Go's time.RFC3339 of a UTC time). */
+const RFC3339_SQL = `to_char(l.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
+
 /** Postgres text cannot hold NUL; coderd strips it too. */
 const clean = (s: string) => (s.includes("\0") ? s.replaceAll("\0", "") : s);
 
@@ -53,11 +56,21 @@ export class LogStore {
           DEFAULT_LOG_SOURCE.icon,
         ]);
       }
-      await tx.query(
-        `INSERT INTO workspace_agent_logs (agent_id, log_source_id, created_at, output, level)
-         SELECT $1, $2, t.created_at, t.output, t.level FROM unnest($3::timestamptz[], $4::text[], $5::text[]) AS t(created_at, output, level)`,
-        [agentId, sourceId ?? DEFAULT_LOG_SOURCE.id, logs.map((l) => l.created_at), outputs, logs.map((l) => l.level)],
-      );
+      // One statement per batch. PGlite serialises array parameters slowly, Postgres parses JSON
+      // slowly (measured: 1,000 lines in 15 vs 18 ms on PGlite, 30 vs 13 ms on Postgres).
+      if (this.store.db.kind === "pglite") {
+        await tx.query(
+          `INSERT INTO workspace_agent_logs (agent_id, log_source_id, created_at, output, level)
+           SELECT $1, $2, t.created_at, t.output, t.level FROM json_to_recordset($3::json) AS t(created_at timestamptz, output text, level text)`,
+          [agentId, sourceId ?? DEFAULT_LOG_SOURCE.id, JSON.stringify(logs.map((l, i) => ({ created_at: l.created_at, output: outputs[i], level: l.level })))],
+        );
+      } else {
+        await tx.query(
+          `INSERT INTO workspace_agent_logs (agent_id, log_source_id, created_at, output, level)
+           SELECT $1, $2, t.created_at, t.output, t.level FROM unnest($3::timestamptz[], $4::text[], $5::text[]) AS t(created_at, output, level)`,
+          [agentId, sourceId ?? DEFAULT_LOG_SOURCE.id, logs.map((l) => l.created_at), outputs, logs.map((l) => l.level)],
+        );
+      }
       return false;
     });
     if (overflow) {
@@ -78,10 +91,29 @@ export class LogStore {
     return rows.map((r) => ({ id: Number(r.id), created_at: iso(r.created_at)!, output: String(r.output), level: r.level as LogLevel, source_id: String(r.log_source_id) }));
   }
 
-  /** Display names of an agent's log sources, by ID. */
-  async sourceNames(agentId: string): Promise<Map<string, string>> {
-    const rows = await this.store.db.query<{ id: string; display_name: string }>("SELECT id, display_name FROM workspace_agent_log_sources WHERE workspace_agent_id = $1", [agentId]);
-    return new Map(rows.map((r) => [r.id, r.display_name]));
+  /**
+   * An agent's logs in the `format=text` shape (sdk `agentLogLine`), rendered by the database: 100,000
+   * lines come back as one value instead of 100,000 rows (4× faster on PGlite).
+   */
+  async agentLogsText(agentId: string, agentName: string, after: number): Promise<string> {
+    const rows = await this.store.db.query<{ text: string | null }>(
+      `SELECT string_agg(${RFC3339_SQL} || ' [' || l.level || '] [agent.' || $3 || '|' || coalesce(s.display_name, l.log_source_id::text) || '] ' || l.output, E'\n' ORDER BY l.id) AS text
+         FROM workspace_agent_logs l
+         LEFT JOIN workspace_agent_log_sources s ON s.workspace_agent_id = l.agent_id AND s.id = l.log_source_id
+        WHERE l.agent_id = $1 AND l.id > $2`,
+      [agentId, after, agentName],
+    );
+    return rows[0]?.text ?? "";
+  }
+
+  /** A job's logs in the `format=text` shape (sdk `provisionerLogLine`), rendered by the database. */
+  async jobLogsText(jobId: string, after: number): Promise<string> {
+    const rows = await this.store.db.query<{ text: string | null }>(
+      `SELECT string_agg(${RFC3339_SQL} || ' [' || l.level || '] [' || l.source || '|' || l.stage || '] ' || l.output, E'\n' ORDER BY l.id) AS text
+         FROM provisioner_job_logs l WHERE l.job_id = $1 AND l.id > $2`,
+      [jobId, after],
+    );
+    return rows[0]?.text ?? "";
   }
 
   async appendJobLogs(q: Queryable, jobId: string, logs: { created_at?: string; source: ProvisionerJobLog["log_source"]; level: LogLevel; stage: string; output: string }[]): Promise<void> {

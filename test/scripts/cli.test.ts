@@ -31,8 +31,30 @@ describe("provisioner logs and provisioner agent app-status", { timeout: 60_000 
     expect(text.stdout).toBe("2024-05-06T07:08:09Z [info] [agent.main|External] one\n2024-05-06T07:08:10Z [error] [agent.main|External] two");
     const json = await runCli(["logs", ws.agents[0].id, "--format", "json"], { env });
     expect(JSON.parse(json.stdout).map((l: { output: string }) => l.output)).toEqual(["one", "two"]);
-    const after = await runCli(["logs", ws.agents[0].id, "--after", String(JSON.parse(json.stdout)[0].id)], { env });
+    const after = await runCli(["logs", ws.agents[0].id, "--after", String(JSON.parse(json.stdout)[0].id), "--format", "text"], { env });
     expect(after.stdout).toBe("2024-05-06T07:08:10Z [error] [agent.main|External] two");
+  });
+
+  it("--follow renders an agent's logs exactly as the server's format=text (source names included)", async () => {
+    const server = (await runCli(["logs", ws.agents[0].id], { env })).stdout;
+    const follow = spawnCli(["logs", ws.agents[0].id, "--follow"], env);
+    await follow.waitFor(/\] two$/);
+    const res = await fetch(new URL("/api/v2/workspaceagents/me/log-source", coord.url), {
+      method: "POST",
+      headers: { "Coder-Session-Token": ws.agents[0].auth_token },
+      body: JSON.stringify({ id: "7d3f9a10-5c2b-4e8f-9a1d-2b3c4d5e6f70", display_name: "Late source" }),
+    });
+    expect(res.status).toBe(201);
+    await fetch(new URL("/api/v2/workspaceagents/me/logs", coord.url), {
+      method: "PATCH",
+      headers: { "Coder-Session-Token": ws.agents[0].auth_token },
+      body: JSON.stringify({ log_source_id: "7d3f9a10-5c2b-4e8f-9a1d-2b3c4d5e6f70", logs: [{ created_at: "2024-05-06T07:08:11.5Z", output: "three", level: "debug" }] }),
+    });
+    await follow.waitFor(/\] three$/);
+    await follow.stop();
+    const expected = (await runCli(["logs", ws.agents[0].id], { env })).stdout;
+    expect(expected).toBe(`${server}\n2024-05-06T07:08:11Z [debug] [agent.main|Late source] three`);
+    expect(follow.lines.join("\n")).toBe(expected);
   });
 
   it("a build's job logs; --follow ends with the job", async () => {

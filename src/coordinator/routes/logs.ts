@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { AppendJobLogsRequest, agentLogLine, PatchLogsRequest, PostLogSourceRequest, provisionerLogLine, type ProvisionerJobLog, type WorkspaceAgentLog } from "../../sdk/logs.js";
+import { AppendJobLogsRequest, PatchLogsRequest, PostLogSourceRequest, type ProvisionerJobLog, type WorkspaceAgentLog } from "../../sdk/logs.js";
 import { agentWorkspace, authorize } from "../actor.js";
 import { readJson } from "../app.js";
 import { HttpError } from "../http-error.js";
@@ -45,7 +45,7 @@ export function uuidParam(c: AppContext, name: string): string {
   return v;
 }
 
-const text = (c: AppContext, lines: string[]) => c.body(lines.join("\n"), 200, { "Content-Type": "text/plain; charset=utf-8" });
+const text = (c: AppContext, body: string) => c.body(body, 200, { "Content-Type": "text/plain; charset=utf-8" });
 
 export function registerLogRoutes(app: App, deps: RouteDeps): void {
   const { store, logs } = deps;
@@ -68,17 +68,15 @@ export function registerLogRoutes(app: App, deps: RouteDeps): void {
     authorize(c.get("actor"), ws, "read");
     const q = parseLogQuery(c);
     if (q.follow) return followAgent(c, deps, agentId, q.after);
-    const rows = await logs.agentLogs(agentId, q.after);
-    if (q.format === "json") return c.json(rows);
-    const names = await logs.sourceNames(agentId);
-    return text(c, rows.map((l) => agentLogLine(l, ws.name, names.get(l.source_id) ?? l.source_id)));
+    if (q.format === "text") return text(c, await logs.agentLogsText(agentId, ws.name, q.after));
+    return c.json(await logs.agentLogs(agentId, q.after));
   });
 
   const jobLogs = async (c: AppContext, jobId: string) => {
     const q = parseLogQuery(c);
     if (q.follow) return followJob(c, deps, jobId, q.after);
-    const rows = await logs.jobLogs(jobId, q.after);
-    return q.format === "json" ? c.json(rows) : text(c, rows.map(provisionerLogLine));
+    if (q.format === "text") return text(c, await logs.jobLogsText(jobId, q.after));
+    return c.json(await logs.jobLogs(jobId, q.after));
   };
 
   app.get("/api/v2/workspacebuilds/:id/logs", deps.actor, async (c) => {
