@@ -110,9 +110,9 @@ export class AgentRuntime {
     }
   }
 
-  /** Waits until every log line and script run so far is stored. */
-  async settle(): Promise<void> {
-    await Promise.all([...this.reports.splice(0), this.sender.flush()]);
+  /** Waits until every script run so far is reported (and, with `logs`, every log line stored). */
+  async settle(opts: { logs: boolean } = { logs: true }): Promise<void> {
+    await Promise.all([...this.reports.splice(0), opts.logs ? this.sender.flush() : undefined]);
   }
 
   /** Serves the agent API (and reports its address), starts the dev containers, runs the start scripts (parallel). */
@@ -122,7 +122,10 @@ export class AgentRuntime {
     this.devcontainers.startAll();
     const err = await this.scripts.execute("start");
     this.scripts.startCron();
-    await Promise.all([api, this.settle()]);
+    // As in Coder, the lifecycle does not wait for log shipping (10,000 lines take PGlite ~200 ms);
+    // the script runs are reported first, so timings are complete when `ready` is.
+    void this.sender.flush();
+    await Promise.all([api, this.settle({ logs: false })]);
     if (!err) return { state: "ready" };
     return { state: err.status === "timed_out" ? "start_timeout" : "start_error", error: err.message };
   }
