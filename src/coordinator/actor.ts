@@ -62,3 +62,13 @@ export async function agentWorkspace(store: Store, agentId: string): Promise<{ w
   if (!rows[0]) throw HttpError.notFound("Workspace agent not found.", `No agent with ID "${agentId}".`);
   return rows[0];
 }
+
+/** A build's job and its workspace's owner (404 for an unknown build). One query. */
+export async function buildWorkspace(store: Store, buildId: string): Promise<{ job_id: string; owner_id: string }> {
+  const rows = await store.db.query<{ job_id: string; owner_id: string }>(
+    "SELECT b.job_id, w.owner_id FROM workspace_builds b JOIN workspaces w ON w.id = b.workspace_id WHERE b.id = $1",
+    [buildId],
+  );
+  if (!rows[0]) throw HttpError.notFound("Workspace build not found.", `No build with ID "${buildId}".`);
+  return rows[0];
+}

@@ -1,6 +1,7 @@
 import type { UpdateAgent, UpdateWorkspace, WorkspaceUpdate } from "../sdk/workspace-updates.js";
 import type { Actor } from "./actor.js";
 import type { Pubsub } from "./pubsub.js";
+import { serialized } from "./serial.js";
 import { workspaceStatus, type Store } from "./store.js";
 
 /** One pubsub channel for workspace events; the payload names the owners concerned (JSON array). */
@@ -10,8 +11,6 @@ export interface Snapshot {
   workspaces: Map<string, UpdateWorkspace>;
   agents: Map<string, UpdateAgent>;
 }
-
-const emptySnapshot = (): Snapshot => ({ workspaces: new Map(), agents: new Map() });
 
 /** What changed between two snapshots; undefined when nothing did. */
 export function diffSnapshots(before: Snapshot, after: Snapshot): WorkspaceUpdate | undefined {
@@ -48,7 +47,7 @@ export class WorkspaceUpdates {
         ORDER BY w.created_at, w.id, a.created_at, a.name`,
       [actor.kind === "admin" ? null : actor.id],
     );
-    const snap = emptySnapshot();
+    const snap: Snapshot = { workspaces: new Map(), agents: new Map() };
     for (const r of rows) {
       snap.workspaces.set(r.id, { id: r.id, name: r.name, status: workspaceStatus(r.transition, r.job_status) });
       if (r.agent_id) snap.agents.set(r.agent_id, { id: r.agent_id, name: r.agent_name!, workspace_id: r.id });
@@ -72,26 +71,17 @@ export class WorkspaceUpdates {
    * Re-queries are serialised per stream and coalesced. Returns the unsubscribe function.
    */
   async subscribe(actor: Actor, send: (update: WorkspaceUpdate) => void, onError: (err: Error) => void): Promise<() => void> {
-    let last = emptySnapshot();
-    let running = false;
-    let again = false;
-    const refresh = async () => {
-      if (running) return void (again = true);
-      running = true;
-      try {
-        do {
-          again = false;
-          const next = await this.snapshot(actor);
-          const update = diffSnapshots(last, next);
-          last = next;
-          if (update) send(update);
-        } while (again);
-      } catch (err) {
-        onError(err as Error);
-      } finally {
-        running = false;
-      }
-    };
+    // The first run sends everything as upserts (even nothing: the first message always goes out),
+    // later runs only the diff. Subscribed before the first query, so no event is missed.
+    let last: Snapshot | undefined;
+    const { run } = serialized(async () => {
+      const next = await this.snapshot(actor);
+      const update = last
+        ? diffSnapshots(last, next)
+        : { upserted_workspaces: [...next.workspaces.values()], upserted_agents: [...next.agents.values()], deleted_workspaces: [], deleted_agents: [] };
+      last = next;
+      if (update) send(update);
+    });
     const concerns = (payload: string) => {
       if (actor.kind === "admin") return true;
       try {
@@ -100,21 +90,15 @@ export class WorkspaceUpdates {
         return true;
       }
     };
-    // Events during the first query wait for it (`again`), so the first message is always first.
-    running = true;
-    const unsubscribe = await this.pubsub.subscribe(WORKSPACE_EVENTS_CHANNEL, (p) => (concerns(p) ? void refresh() : undefined));
-    const stopReconnect = this.pubsub.onReconnect(() => void refresh());
+    const unsubscribe = await this.pubsub.subscribe(WORKSPACE_EVENTS_CHANNEL, (p) => (concerns(p) ? void run().catch(onError) : undefined));
+    const stopReconnect = this.pubsub.onReconnect(() => void run().catch(onError));
     try {
-      last = await this.snapshot(actor);
+      await run();
     } catch (err) {
       unsubscribe();
       stopReconnect();
       throw err;
     }
-    // The first message always goes out, even when the user has no workspace yet.
-    send({ upserted_workspaces: [...last.workspaces.values()], upserted_agents: [...last.agents.values()], deleted_workspaces: [], deleted_agents: [] });
-    running = false;
-    if (again) void refresh();
     return () => {
       unsubscribe();
       stopReconnect();

@@ -30,7 +30,8 @@ export class AdminClient {
     return requestJson(new URL(path, this.baseUrl).toString(), { method, headers: { [SESSION_TOKEN_HEADER]: this.token }, json }, schema);
   }
 
-  private async text(path: string): Promise<string> {
+  /** A GET whose body the caller reads (text, or a stream such as `?follow`). */
+  async open(path: string): Promise<Response> {
     const url = new URL(path, this.baseUrl).toString();
     let res: Response;
     try {
@@ -39,7 +40,7 @@ export class AdminClient {
       throw new NetworkError(url, err);
     }
     if (!res.ok) throw await clientErrorFromResponse(res);
-    return res.text();
+    return res;
   }
 
   createWorkspace(body: z.input<typeof CreateWorkspaceRequest>) {
@@ -66,15 +67,15 @@ export class AdminClient {
     return this.call("GET", `/api/v2/workspaceagents/${agentId}/logs?after=${after}`, z.array(WorkspaceAgentLog));
   }
   /** An agent's logs in the `format=text` shape: `<time> [<level>] [agent.<name>|<source>] <output>` lines. */
-  agentLogsText(agentId: string): Promise<string> {
-    return this.text(`/api/v2/workspaceagents/${agentId}/logs?format=text`);
+  async agentLogsText(agentId: string, after = 0): Promise<string> {
+    return (await this.open(`/api/v2/workspaceagents/${agentId}/logs?format=text&after=${after}`)).text();
   }
   buildLogs(buildId: string, after = 0) {
     return this.call("GET", `/api/v2/workspacebuilds/${buildId}/logs?after=${after}`, z.array(ProvisionerJobLog));
   }
   /** A build's provisioner job logs in the `format=text` shape: `<time> [<level>] [<source>|<stage>] <output>`. */
-  buildLogsText(buildId: string): Promise<string> {
-    return this.text(`/api/v2/workspacebuilds/${buildId}/logs?format=text`);
+  async buildLogsText(buildId: string, after = 0): Promise<string> {
+    return (await this.open(`/api/v2/workspacebuilds/${buildId}/logs?format=text&after=${after}`)).text();
   }
   /** Writes provisioner job logs (e2e: its render and boot stages). */
   appendJobLogs(jobId: string, logs: z.input<typeof AppendJobLogsRequest>["logs"]) {

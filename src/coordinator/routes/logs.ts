@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { AppendJobLogsRequest, PatchLogsRequest, PostLogSourceRequest, type ProvisionerJobLog, type WorkspaceAgentLog } from "../../sdk/logs.js";
-import { agentWorkspace, authorize } from "../actor.js";
+import { agentWorkspace, authorize, buildWorkspace } from "../actor.js";
 import { readJson } from "../app.js";
 import { HttpError } from "../http-error.js";
 import { agentLogsChannel, jobLogsChannel } from "../logs.js";
+import { serialized } from "../serial.js";
 import { openSse } from "../sse.js";
 import type { App, AppContext, RouteDeps } from "./context.js";
 
@@ -80,14 +81,9 @@ export function registerLogRoutes(app: App, deps: RouteDeps): void {
   };
 
   app.get("/api/v2/workspacebuilds/:id/logs", deps.actor, async (c) => {
-    const buildId = uuidParam(c, "id");
-    const rows = await store.db.query<{ job_id: string; owner_id: string }>(
-      "SELECT b.job_id, w.owner_id FROM workspace_builds b JOIN workspaces w ON w.id = b.workspace_id WHERE b.id = $1",
-      [buildId],
-    );
-    if (!rows[0]) throw HttpError.notFound("Workspace build not found.", `No build with ID "${buildId}".`);
-    authorize(c.get("actor"), rows[0], "read");
-    return jobLogs(c, rows[0].job_id);
+    const build = await buildWorkspace(store, uuidParam(c, "id"));
+    authorize(c.get("actor"), build, "read");
+    return jobLogs(c, build.job_id);
   });
 
   app.get("/api/v2/templateversions/:id/logs", deps.actor, async (c) => {
@@ -151,34 +147,26 @@ export function registerLogRoutes(app: App, deps: RouteDeps): void {
 async function follow<T extends { id: number }>(c: AppContext, deps: RouteDeps, channel: string, after: number, read: (after: number) => Promise<T[]>, done?: () => Promise<boolean>): Promise<Response> {
   const { RESPONSE_ALREADY_SENT } = await import("@hono/node-server/utils/response");
   let last = after;
-  let running = false;
-  let again = false;
   const stream = openSse(c, deps.ssePingMs, deps.streams);
-  const pump = async () => {
-    if (running) return void (again = true);
-    running = true;
-    try {
-      do {
-        again = false;
-        const rows = await read(last);
-        if (rows.length > 0) {
-          last = rows[rows.length - 1].id;
-          stream.send(rows);
-        }
-        if (done && (await done())) {
-          // Logs written with the completion are read once more before the stream ends.
-          const tail = await read(last);
-          if (tail.length > 0) stream.send(tail);
-          stream.end();
-        }
-      } while (again && !stream.closed);
-    } catch (err) {
-      deps.log({ level: "warn", msg: "log follow failed", error: (err as Error).message });
-      stream.end();
-    } finally {
-      running = false;
+  const { run } = serialized(async () => {
+    if (stream.closed) return;
+    const rows = await read(last);
+    if (rows.length > 0) {
+      last = rows[rows.length - 1].id;
+      stream.send(rows);
     }
-  };
+    if (done && (await done())) {
+      // Logs written with the completion are read once more before the stream ends.
+      const tail = await read(last);
+      if (tail.length > 0) stream.send(tail);
+      stream.end();
+    }
+  });
+  const pump = () =>
+    run().catch((err: Error) => {
+      deps.log({ level: "warn", msg: "log follow failed", error: err.message });
+      stream.end();
+    });
   const unsubscribe = await deps.pubsub.subscribe(channel, () => void pump());
   // Job completion is not a log event: look again now and then.
   const poll = done ? setInterval(() => void pump(), 1000) : undefined;

@@ -1,5 +1,5 @@
 import { AppendJobTimingsRequest, ScriptTiming, type WorkspaceBuildTimings } from "../../sdk/timings.js";
-import { authorize } from "../actor.js";
+import { authorize, buildWorkspace } from "../actor.js";
 import { readJson } from "../app.js";
 import { HttpError } from "../http-error.js";
 import { iso, json, type StoredScript } from "../store.js";
@@ -29,14 +29,9 @@ export function registerTimingRoutes(app: App, deps: RouteDeps): void {
   });
 
   app.get("/api/v2/workspacebuilds/:id/timings", deps.actor, async (c) => {
-    const buildId = uuidParam(c, "id");
-    const builds = await store.db.query<{ job_id: string; owner_id: string }>(
-      "SELECT b.job_id, w.owner_id FROM workspace_builds b JOIN workspaces w ON w.id = b.workspace_id WHERE b.id = $1",
-      [buildId],
-    );
-    if (!builds[0]) throw HttpError.notFound("Workspace build not found.", `No build with ID "${buildId}".`);
-    authorize(c.get("actor"), builds[0], "read");
-    const jobId = builds[0].job_id;
+    const build = await buildWorkspace(store, uuidParam(c, "id"));
+    authorize(c.get("actor"), build, "read");
+    const jobId = build.job_id;
     const provisioner = await store.db.query<Record<string, unknown>>(
       "SELECT job_id, started_at, ended_at, stage, source, action, resource FROM provisioner_job_timings WHERE job_id = $1 ORDER BY started_at, resource",
       [jobId],
