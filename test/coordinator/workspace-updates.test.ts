@@ -102,8 +102,8 @@ for (const backend of BACKENDS) {
       expect(deleted).toEqual({ upserted_workspaces: [], upserted_agents: [], deleted_workspaces: [{ id: ws.id, name: "box", status: "stopped" }], deleted_agents: [] });
       await quiet(400);
       expect(stream.messages).toHaveLength(5);
-      // A deleted workspace is gone from the API too.
-      expect((await fetch(new URL(`/api/v2/workspaces/${ws.id}`, coord.url), { headers: { "Coder-Session-Token": "admin" } })).status).toBe(404);
+      // A deleted workspace is gone from the API too (410 Gone, as coderd).
+      expect((await fetch(new URL(`/api/v2/workspaces/${ws.id}`, coord.url), { headers: { "Coder-Session-Token": "admin" } })).status).toBe(410);
       stream.close();
     });
 
