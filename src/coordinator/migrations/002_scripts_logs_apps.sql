@@ -95,4 +95,11 @@ CREATE TABLE api_keys (
   user_id uuid NOT NULL REFERENCES users (id),
   created_at timestamptz NOT NULL DEFAULT now(),
   expires_at timestamptz NOT NULL
-)
+);
+
+-- Apps and scripts stored before this migration get the fields the agent JSON now carries (scripts'
+-- `timeout_seconds` becomes the provider's `timeout`).
+UPDATE workspace_agents SET
+  apps = (SELECT coalesce(jsonb_agg(jsonb_build_object('icon', '', 'subdomain', false, 'share', 'owner', 'external', false, 'open_in', 'slim-window', 'hidden', false) || a), '[]'::jsonb) FROM jsonb_array_elements(apps) a),
+  scripts = (SELECT coalesce(jsonb_agg(jsonb_build_object('icon', '', 'log_path', '', 'timeout', coalesce(s -> 'timeout_seconds', '0'::jsonb)) || (s - 'timeout_seconds')), '[]'::jsonb) FROM jsonb_array_elements(scripts) s)
+WHERE apps <> '[]'::jsonb OR scripts <> '[]'::jsonb
