@@ -21,6 +21,9 @@ export interface RuntimeOptions {
   scriptWaitDelayMs?: number;
 }
 
+/** How often the agent re-reports its API address (its heartbeat). */
+const HEARTBEAT_MS = 20_000;
+
 const LEVELS: Record<string, LogLevel> = { trace: "trace", debug: "debug", info: "info", warn: "warn", error: "error" };
 
 /** The agent's own log events as text lines, the way the text logger prints them. */
@@ -44,6 +47,7 @@ export class AgentRuntime {
   private readonly reports: Promise<void>[] = [];
   private api?: { url: string; close: () => Promise<void> };
   private readonly env: NodeJS.ProcessEnv;
+  private heartbeat?: NodeJS.Timeout;
   readonly log: (event: Record<string, unknown>) => void;
 
   constructor(
@@ -131,13 +135,20 @@ export class AgentRuntime {
   }
 
   private async serveApi(): Promise<void> {
-    this.api = await startAgentApi({ token: this.opts.token, devcontainers: this.devcontainers, env: this.env });
-    const res = await fetch(new URL("/api/v2/workspaceagents/me/api-address", this.opts.url), {
-      method: "POST",
-      headers: { [SESSION_TOKEN_HEADER]: this.opts.token, "Content-Type": "application/json" },
-      body: JSON.stringify({ url: this.api.url }),
-    });
-    if (!res.ok) throw await clientErrorFromResponse(res);
+    const api = (this.api = await startAgentApi({ token: this.opts.token, devcontainers: this.devcontainers, env: this.env }));
+    const report = async () => {
+      const res = await fetch(new URL("/api/v2/workspaceagents/me/api-address", this.opts.url), {
+        method: "POST",
+        headers: { [SESSION_TOKEN_HEADER]: this.opts.token, "Content-Type": "application/json" },
+        body: JSON.stringify({ url: api.url }),
+      });
+      if (!res.ok) throw await clientErrorFromResponse(res);
+    };
+    await report();
+    // Also the agent's heartbeat: coderd sees its agents over a live connection, the coordinator
+    // counts an agent connected while it hears from it (a minute at most between requests).
+    this.heartbeat = setInterval(() => report().catch((err: Error) => this.log({ level: "warn", msg: "heartbeat failed", error: err.message })), HEARTBEAT_MS);
+    this.heartbeat.unref();
   }
 
   /** Runs the stop scripts, then stops everything this runtime started. */
@@ -150,6 +161,7 @@ export class AgentRuntime {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.heartbeat);
     this.scripts.stop();
     await this.devcontainers.close();
     await this.api?.close();
