@@ -7,6 +7,7 @@ import { clientErrorFromResponse } from "../sdk/client-errors.js";
 import type { LogLevel } from "../sdk/logs.js";
 import type { ScriptTiming } from "../sdk/timings.js";
 import { startAgentApi } from "./api.js";
+import { AppHealthChecker } from "./app-health.js";
 import { Devcontainers } from "./devcontainers.js";
 import { LogSender } from "./log-sender.js";
 import { ScriptRunner } from "./scripts.js";
@@ -42,6 +43,7 @@ export class AgentRuntime {
   readonly sender: LogSender;
   readonly scripts: ScriptRunner;
   readonly devcontainers: Devcontainers;
+  private readonly health: AppHealthChecker;
   private readonly dataDir: string;
   private readonly ownsDataDir: boolean;
   private readonly reports: Promise<void>[] = [];
@@ -92,6 +94,7 @@ export class AgentRuntime {
     const launcher = join(this.scripts.binDir, "provisioner");
     writeFileSync(launcher, `#!/bin/sh\nexec '${process.execPath}' '${opts.cliPath}' "$@"\n`);
     chmodSync(launcher, 0o755);
+    this.health = new AppHealthChecker(manifest.apps, (healths) => this.post("/api/v2/workspaceagents/me/app-health", { healths }), this.log);
     this.devcontainers = new Devcontainers(manifest.devcontainers, { url: opts.url, agentBinary: launcher, logDir: join(this.dataDir, "logs"), env, log: this.log });
   }
 
@@ -101,17 +104,19 @@ export class AgentRuntime {
     if (level !== "debug" && level !== "trace") this.sender.enqueue(undefined, eventLine(event), level);
   }
 
+  /** POSTs JSON to one of the agent's routes; throws the typed client error. */
+  private async post(path: string, body: unknown): Promise<void> {
+    const res = await fetch(new URL(path, this.opts.url), {
+      method: "POST",
+      headers: { [SESSION_TOKEN_HEADER]: this.opts.token, "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (!res.ok) throw await clientErrorFromResponse(res);
+    await res.body?.cancel();
+  }
+
   private async reportTiming(timing: ScriptTiming): Promise<void> {
-    try {
-      const res = await fetch(new URL("/api/v2/workspaceagents/me/script-timings", this.opts.url), {
-        method: "POST",
-        headers: { [SESSION_TOKEN_HEADER]: this.opts.token, "Content-Type": "application/json" },
-        body: JSON.stringify(timing),
-      });
-      if (!res.ok) throw await clientErrorFromResponse(res);
-    } catch (err) {
-      this.log({ level: "warn", msg: "reporting a script timing failed", error: (err as Error).message });
-    }
+    await this.post("/api/v2/workspaceagents/me/script-timings", timing).catch((err: Error) => this.log({ level: "warn", msg: "reporting a script timing failed", error: err.message }));
   }
 
   /** Waits until every script run so far is reported (and, with `logs`, every log line stored). */
@@ -123,6 +128,7 @@ export class AgentRuntime {
   async start(): Promise<{ state: Extract<LifecycleState, "ready" | "start_error" | "start_timeout">; error?: string }> {
     // The scripts do not wait for the agent API.
     const api = this.serveApi();
+    this.health.start();
     this.devcontainers.startAll();
     const err = await this.scripts.execute("start");
     this.scripts.startCron();
@@ -136,14 +142,7 @@ export class AgentRuntime {
 
   private async serveApi(): Promise<void> {
     const api = (this.api = await startAgentApi({ token: this.opts.token, devcontainers: this.devcontainers, env: this.env }));
-    const report = async () => {
-      const res = await fetch(new URL("/api/v2/workspaceagents/me/api-address", this.opts.url), {
-        method: "POST",
-        headers: { [SESSION_TOKEN_HEADER]: this.opts.token, "Content-Type": "application/json" },
-        body: JSON.stringify({ url: api.url }),
-      });
-      if (!res.ok) throw await clientErrorFromResponse(res);
-    };
+    const report = () => this.post("/api/v2/workspaceagents/me/api-address", { url: api.url });
     await report();
     // Also the agent's heartbeat: coderd sees its agents over a live connection, the coordinator
     // counts an agent connected while it hears from it (a minute at most between requests).
@@ -162,6 +161,7 @@ export class AgentRuntime {
 
   async close(): Promise<void> {
     clearInterval(this.heartbeat);
+    this.health.stop();
     this.scripts.stop();
     await this.devcontainers.close();
     await this.api?.close();

@@ -229,7 +229,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
       workspace_id: a.workspace_id,
       workspace_name: a.workspace_name,
       environment_variables: json<Record<string, string>>(a.environment),
-      apps: json<Manifest["apps"]>(a.apps).map(({ id, slug, display_name, url, command }) => ({ id, slug, display_name, url, command })),
+      apps: json<Manifest["apps"]>(a.apps).map(({ id, slug, display_name, url, command, healthcheck }) => ({ id, slug, display_name, url, command, healthcheck })),
       scripts: json<(Manifest["scripts"][number] & { timeout: number })[]>(a.scripts).map(({ timeout, ...s }) => ({ ...s, timeout_seconds: timeout })),
       devcontainers: await store.manifestDevcontainers(json<StoredDevcontainer[]>(a.devcontainers)),
     };

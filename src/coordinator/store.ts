@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { AdminAgentSpec, AdminAppSpec, AdminResourceSpec, AdminScriptSpec, CreatedAgent, Workspace, WorkspaceAgent, WorkspaceBuild } from "../sdk/admin.js";
-import type { WorkspaceApp, WorkspaceAppStatus } from "../sdk/apps.js";
+import type { AppHealth, WorkspaceApp, WorkspaceAppStatus } from "../sdk/apps.js";
 import type { WorkspaceAgentLogSource } from "../sdk/logs.js";
 import type { WorkspaceStatus } from "../sdk/workspace-updates.js";
 import type { z } from "zod";
@@ -28,7 +28,7 @@ export interface AgentIdentity {
 }
 
 /** How apps, scripts and dev containers are kept on an agent row (jsonb). */
-export type StoredApp = z.infer<typeof AdminAppSpec> & { id: string; display_name: string };
+export type StoredApp = z.infer<typeof AdminAppSpec> & { id: string; display_name: string; health?: AppHealth };
 export type StoredScript = AdminScriptSpec & { id: string; log_source_id: string };
 export interface StoredDevcontainer {
   id: string;
@@ -135,8 +135,8 @@ function appJson(app: StoredApp, statuses: WorkspaceAppStatus[]): WorkspaceApp {
     hidden: app.hidden,
     group: app.group,
     healthcheck: app.healthcheck,
-    // Health checks are not run here: an app with one stays "initializing", as in coderd before its first check.
-    health: app.healthcheck ? "initializing" : "disabled",
+    // As coderd: "initializing" until the agent reports the first check.
+    health: app.healthcheck ? (app.health ?? "initializing") : "disabled",
     statuses,
   };
 }

@@ -16,6 +16,8 @@ export const ManifestApp = z.object({
   display_name: z.string(),
   url: z.string().optional(),
   command: z.string().optional(),
+  /** `interval` seconds between checks, `threshold` failures in a row make it unhealthy. */
+  healthcheck: z.object({ url: z.string(), interval: z.number(), threshold: z.number() }).optional(),
 });
 export type ManifestApp = z.infer<typeof ManifestApp>;
 

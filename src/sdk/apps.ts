@@ -16,6 +16,12 @@ export const WorkspaceAppStatus = z.object({
 });
 export type WorkspaceAppStatus = z.infer<typeof WorkspaceAppStatus>;
 
+export const AppHealth = z.enum(["disabled", "initializing", "healthy", "unhealthy"]);
+export type AppHealth = z.infer<typeof AppHealth>;
+
+/** `POST /api/v2/workspaceagents/me/app-health` (agentsdk.PostAppHealthsRequest): health by app ID. */
+export const PostAppHealthRequest = z.object({ healths: z.record(z.string(), AppHealth) });
+
 /** codersdk.WorkspaceApp (the fields this coordinator knows), `statuses` newest first. */
 export const WorkspaceApp = z.object({
   id: z.string(),
@@ -31,7 +37,7 @@ export const WorkspaceApp = z.object({
   hidden: z.boolean(),
   group: z.string().optional(),
   healthcheck: z.object({ url: z.string(), interval: z.number(), threshold: z.number() }).optional(),
-  health: z.enum(["disabled", "initializing", "healthy", "unhealthy"]),
+  health: AppHealth,
   statuses: z.array(WorkspaceAppStatus),
 });
 export type WorkspaceApp = z.infer<typeof WorkspaceApp>;

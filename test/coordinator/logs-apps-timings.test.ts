@@ -272,6 +272,30 @@ for (const backend of BACKENDS) {
       });
     });
 
+    describe("app health", () => {
+      it("the agent reports its health checks; apps without one or of another agent are refused", async () => {
+        const created = await admin.createWorkspace({
+          name: "health",
+          resources: [{ type: "vm", name: "x", agents: [{ name: "h", apps: [{ slug: "web", healthcheck: { url: "http://127.0.0.1:1/", interval: 5, threshold: 3 } }, { slug: "plain" }] }, { name: "o", apps: [{ slug: "other", healthcheck: { url: "http://127.0.0.1:1/", interval: 5, threshold: 3 } }] }] }],
+        });
+        const token = created.agents.find((a) => a.name === "h")!.auth_token;
+        const apps = async () => Object.fromEntries((await admin.agent(created.agents.find((a) => a.name === "h")!.id)).apps.map((a) => [a.slug, a]));
+        const before = await apps();
+        expect(before.web.health).toBe("initializing");
+        expect(before.plain.health).toBe("disabled");
+        const m = (await call("GET", "/api/v2/workspaceagents/me/manifest", token)).json;
+        expect(m.apps.find((a: { slug: string }) => a.slug === "web").healthcheck).toEqual({ url: "http://127.0.0.1:1/", interval: 5, threshold: 3 });
+        expect((await call("POST", "/api/v2/workspaceagents/me/app-health", token, { healths: { [before.web.id]: "unhealthy" } })).status).toBe(204);
+        expect((await apps()).web.health).toBe("unhealthy");
+        const plain = await call("POST", "/api/v2/workspaceagents/me/app-health", token, { healths: { [before.plain.id]: "healthy" } });
+        expect(plain.status).toBe(400);
+        expect(plain.json.message).toBe("Error setting health");
+        const otherId = (await admin.agent(created.agents.find((a) => a.name === "o")!.id)).apps[0].id;
+        expect((await call("POST", "/api/v2/workspaceagents/me/app-health", token, { healths: { [otherId]: "healthy" } })).status).toBe(400);
+        expect((await call("POST", "/api/v2/workspaceagents/me/app-health", token, { healths: { [before.web.id]: "disabled" } })).status).toBe(400);
+      });
+    });
+
     describe("containers (SPEC §5) without a connected agent", () => {
       it("400 while the agent has no API, 400 on a bad label, 404 unknown agent, 403 another user", async () => {
         const created = await admin.createWorkspace({ name: "idle", owner: "ann", resources: [{ type: "vm", name: "x", agents: [{ name: "idle" }] }] });

@@ -58,7 +58,7 @@ for (const backend of BACKENDS) {
             agents: [
               {
                 name: "main",
-                apps: [{ slug: "code", display_name: "Code", url: "http://localhost:8080" }],
+                apps: [{ slug: "code", display_name: "Code", url: "http://localhost:8080", healthcheck: { url: `${coord.url}/healthz`, interval: 1, threshold: 1 } }],
                 scripts: [
                   {
                     display_name: "Install",
@@ -70,7 +70,11 @@ for (const backend of BACKENDS) {
                 ],
                 devcontainers: [{ name: "repo", workspace_folder: repo, subagent: "repo" }],
               },
-              { name: "dev", scripts: [{ display_name: "Warm cache", run_on_start: true, timeout: 1, script: "echo warming\nsleep 30" }] },
+              {
+                name: "dev",
+                apps: [{ slug: "db", url: "http://127.0.0.1:1", healthcheck: { url: "http://127.0.0.1:1/", interval: 1, threshold: 2 } }],
+                scripts: [{ display_name: "Warm cache", run_on_start: true, timeout: 1, script: "echo warming\nsleep 30" }],
+              },
               {
                 name: "repo",
                 parent: "main",
@@ -175,6 +179,19 @@ for (const backend of BACKENDS) {
       expect(preview.app.statuses[0]).toMatchObject({ state: "complete", message: "done", agent_id: id("repo") });
       const all = apps.flatMap((a) => a.app.statuses).sort((a, b) => b.created_at.localeCompare(a.created_at));
       expect((await admin.workspace(ws.id)).latest_app_status).toEqual(all[0]);
+    });
+
+    it("app health checks: healthy when the URL answers below 500, unhealthy after threshold failures", async () => {
+      const health = (slug: string) =>
+        until(`${slug} checked`, async () => {
+          const apps = (await admin.workspace(ws.id)).latest_build.resources[0].agents.flatMap((a) => a.apps);
+          const app = apps.find((a) => a.slug === slug)!;
+          return app.health === "initializing" ? undefined : app.health;
+        });
+      expect(await health("code")).toBe("healthy");
+      expect(await health("db")).toBe("unhealthy");
+      const preview = (await admin.workspace(ws.id)).latest_build.resources[0].agents.flatMap((a) => a.apps).find((a) => a.slug === "preview")!;
+      expect(preview.health).toBe("disabled");
     });
 
     it("containers: docker inspect converted, dev container keyed by its ID with its sub-agent, label filter, 400 on a bad label", async () => {

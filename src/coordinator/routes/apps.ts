@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { APP_STATUS_MESSAGE_MAX, AppStatusState, PatchAppStatusRequest } from "../../sdk/apps.js";
+import { APP_STATUS_MESSAGE_MAX, AppStatusState, PatchAppStatusRequest, PostAppHealthRequest } from "../../sdk/apps.js";
 import { readJson } from "../app.js";
 import { HttpError } from "../http-error.js";
 import { json, type StoredApp } from "../store.js";
@@ -32,5 +32,22 @@ export function registerAppRoutes(app: App, deps: RouteDeps): void {
     ]);
     deps.log({ level: "info", msg: "app status", agent: agent.name, app: target.slug, state: state.data });
     return c.json(null);
+  });
+
+  // The agent's health checks (coderd: PostAppHealths). Only apps of this agent that have a health check.
+  app.post("/api/v2/workspaceagents/me/app-health", async (c) => {
+    const agent = c.get("agent");
+    const body = await readJson(c, PostAppHealthRequest);
+    const apps = json<StoredApp[]>(agent.apps);
+    for (const [id, health] of Object.entries(body.healths)) {
+      const target = apps.find((a) => a.id === id);
+      if (!target) throw HttpError.badRequest("Error setting health", `App "${id}" is not an app of this agent.`);
+      if (!target.healthcheck) throw HttpError.badRequest("Error setting health", `App "${target.slug}" has no health check.`);
+      if (health !== "healthy" && health !== "unhealthy" && health !== "initializing") throw HttpError.badRequest("Error setting health", `Health "${health}" is not a health a check reports.`);
+    }
+    // One writer per agent (its own agent process): read-modify-write of its apps is safe.
+    const updated = apps.map((a) => (body.healths[a.id] ? { ...a, health: body.healths[a.id] } : a));
+    await deps.store.db.query("UPDATE workspace_agents SET apps = $2 WHERE id = $1", [agent.id, JSON.stringify(updated)]);
+    return c.body(null, 204);
   });
 }
