@@ -10,8 +10,8 @@ interface Entry {
 }
 
 /** Lines and bytes per request: well under the coordinator's 1 MiB body limit. */
-const MAX_BATCH_LINES = 5000;
-const MAX_BATCH_BYTES = 512 << 10;
+const MAX_BATCH_LINES = 1000;
+const MAX_BATCH_BYTES = 256 << 10;
 const FLUSH_INTERVAL_MS = 100;
 
 /**
