@@ -6,6 +6,7 @@ import { parseReinitEvent, REINIT_SSE, type ReinitEvent } from "../sdk/reinit.js
 import { CoderResponse } from "../sdk/response.js";
 import { Backoff, sleep } from "./backoff.js";
 import { fetchIdentity } from "./metadata.js";
+import { AgentRuntime } from "./runtime.js";
 import { SseParser } from "./sse.js";
 
 export interface AgentOptions {
@@ -18,6 +19,12 @@ export interface AgentOptions {
   agentName?: string;
   /** Base URL of the cloud metadata service (never defaults to 169.254.169.254). */
   metadataUrl?: string;
+  /** Scripts' data and log files go under DIR/<agent name> (default: a temporary directory, removed at exit). */
+  dataDir?: string;
+  /** How long a script's output pipes may stay open after it exits (Coder: 10 s). */
+  scriptWaitDelayMs?: number;
+  /** bin/provisioner.js, for the `provisioner` command inside scripts and dev containers. */
+  cliPath: string;
 }
 
 export type AgentLog = (event: Record<string, unknown>) => void;
@@ -153,31 +160,41 @@ async function agentLoop(opts: AgentOptions, signal: AbortSignal, log: AgentLog)
     const session = new AgentSession(opts, token, log);
     const manifest = await withRetry(() => session.manifest(signal), signal, log, "manifest");
     log({ level: "info", msg: "manifest", agent_id: manifest.agent_id, agent_name: manifest.agent_name, workspace: manifest.workspace_name, owner: manifest.owner_name });
-    await withRetry(() => session.lifecycle("starting"), signal, log, "lifecycle");
-    await withRetry(() => session.lifecycle("ready"), signal, log, "lifecycle");
-    log({ level: "info", msg: "agent ready", agent_name: manifest.agent_name, workspace: manifest.workspace_name });
-
+    const runtime = new AgentRuntime({ url: opts.url, token, cliPath: opts.cliPath, dataDir: opts.dataDir, scriptWaitDelayMs: opts.scriptWaitDelayMs }, manifest, log);
+    // From here on the agent's own output is shipped too, under the default log source.
+    const shipped = runtime.log;
     let reinit: ReinitEvent | undefined;
-    while (pollReinit && !signal.aborted && !reinit) {
-      const result = await session.waitForReinit(signal);
-      if (result === "stop") pollReinit = false;
-      else if (result !== "aborted") {
-        if (result.user_id && result.user_id === lastReinitOwner) {
-          log({ level: "info", msg: "reinit ignored: already re-initialised for this owner", user_id: result.user_id });
-          continue;
+    try {
+      await withRetry(() => session.lifecycle("starting"), signal, shipped, "lifecycle");
+      const started = await runtime.start();
+      await withRetry(() => session.lifecycle(started.state), signal, shipped, "lifecycle");
+      if (started.state === "ready") shipped({ level: "info", msg: "agent ready", agent_name: manifest.agent_name, workspace: manifest.workspace_name });
+      else shipped({ level: "error", msg: "agent start failed", agent_name: manifest.agent_name, lifecycle: started.state, error: started.error });
+      await runtime.settle();
+
+      while (pollReinit && !signal.aborted && !reinit) {
+        const result = await session.waitForReinit(signal);
+        if (result === "stop") pollReinit = false;
+        else if (result !== "aborted") {
+          if (result.user_id && result.user_id === lastReinitOwner) {
+            shipped({ level: "info", msg: "reinit ignored: already re-initialised for this owner", user_id: result.user_id });
+            continue;
+          }
+          reinit = result;
         }
-        reinit = result;
       }
-    }
-    if (!reinit) {
       // Not a prebuild (or shutting down): keep running until signalled.
-      await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true })));
-      await session.lifecycle("shutting_down").catch(() => undefined);
-      await session.lifecycle("off").catch(() => undefined);
-      return;
+      if (!reinit) await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true })));
+      else shipped({ level: "info", msg: "reinitializing", reason: reinit.reason, user_id: reinit.user_id, workspace_id: reinit.workspace_id });
+      await session.lifecycle("shutting_down").catch((err: Error) => log({ level: "warn", msg: "lifecycle report failed", error: err.message }));
+      const stopped = await runtime.stop();
+      if (stopped.error) log({ level: "warn", msg: "shutdown scripts failed", lifecycle: stopped.state, error: stopped.error });
+      // A reinit starts over at `starting`; a shutdown ends the lifecycle.
+      if (!reinit || stopped.state !== "off") await session.lifecycle(stopped.state).catch(() => undefined);
+    } finally {
+      await runtime.close();
     }
-    log({ level: "info", msg: "reinitializing", reason: reinit.reason, user_id: reinit.user_id, workspace_id: reinit.workspace_id });
-    await session.lifecycle("shutting_down").catch((err: Error) => log({ level: "warn", msg: "lifecycle report failed", error: err.message }));
+    if (!reinit) return;
     lastReinitOwner = reinit.user_id;
   }
 }

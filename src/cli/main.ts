@@ -9,6 +9,7 @@ import { imdsCommand } from "./imds.js";
 import { agentCommand } from "./agent.js";
 import { identityCommand } from "./identity.js";
 import { e2eCommand } from "./e2e.js";
+import { logsCommand } from "./logs.js";
 
 const commands: CommandDefinition<any>[] = [
   initCommand,
@@ -19,6 +20,7 @@ const commands: CommandDefinition<any>[] = [
   agentCommand,
   identityCommand,
   e2eCommand,
+  logsCommand,
 ];
 
 function version(): string {

@@ -7,8 +7,19 @@ import { ReportLifecycleRequest, type Manifest } from "../sdk/agent.js";
 import { AwsInstanceIdentityRequest, AzureInstanceIdentityRequest, GoogleInstanceIdentityRequest, SESSION_TOKEN_COOKIE, SESSION_TOKEN_HEADER } from "../sdk/auth.js";
 import { ClaimRequest, CompleteJobRequest, CreateBuildRequest, CreateWorkspaceRequest, type AdminResourceSpec } from "../sdk/admin.js";
 import { PREBUILDS_SYSTEM_USER_ID } from "../sdk/reinit.js";
+import { agentWorkspace, authorize, resolveActor } from "./actor.js";
 import { HttpError } from "./http-error.js";
-import { iso, type AgentIdentity, type Store } from "./store.js";
+import { LogStore } from "./logs.js";
+import { InProcessPubsub, type Pubsub } from "./pubsub.js";
+import { registerAppRoutes } from "./routes/apps.js";
+import { registerContainerRoutes } from "./routes/containers.js";
+import type { AppEnv, RouteDeps } from "./routes/context.js";
+import { registerLogRoutes } from "./routes/logs.js";
+import { registerTimingRoutes } from "./routes/timings.js";
+import { registerUserRoutes } from "./routes/users.js";
+import type { SseStream } from "./sse.js";
+import { iso, json, type AgentIdentity, type StoredDevcontainer, type Store } from "./store.js";
+import { WorkspaceUpdates } from "./workspace-updates.js";
 
 export const MAX_BODY_BYTES = 1 << 20;
 
@@ -31,9 +42,15 @@ export interface AppDeps {
   reinit?: (c: Context, agent: AgentIdentity) => Promise<Response>;
   /** Claim a prebuild (admin). */
   claim?: (workspaceId: string, body: z.infer<typeof ClaimRequest>) => Promise<unknown>;
+  /** Log followers and workspace updates are woken through it (default: in-process). */
+  pubsub?: Pubsub;
+  /** Ping interval of the log-follow and workspace-updates streams. Default 15 s. */
+  ssePingMs?: number;
+  /** Open streams, ended by the server on shutdown. */
+  streams?: Set<SseStream>;
 }
 
-type Env = { Variables: { agent: AgentIdentity } };
+type Env = AppEnv;
 
 const tooLarge = () => new HttpError(413, { message: "Request body too large.", detail: `The limit is ${MAX_BODY_BYTES} bytes.` });
 
@@ -101,6 +118,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function createApp(deps: AppDeps): Hono<Env> {
   const { store, verifier, log } = deps;
   const app = new Hono<Env>();
+  const pubsub = deps.pubsub ?? new InProcessPubsub();
+  const logs = new LogStore(store, pubsub);
+  const updates = new WorkspaceUpdates(store, pubsub);
+  const announce = (p: Promise<void>) => p.catch((err: Error) => log({ level: "warn", msg: "workspace event not published", error: err.message }));
 
   app.onError((err, c) => {
     if (err instanceof HttpError) return c.json(err.body, err.status);
@@ -195,11 +216,11 @@ export function createApp(deps: AppDeps): Hono<Env> {
       );
     }
     c.set("agent", agent);
-    await store.markConnected(agent.id);
+    if (await store.markConnected(agent.id)) await announce(updates.workspaceChanged(agent.workspace_id));
     await next();
   });
 
-  app.get("/api/v2/workspaceagents/me/manifest", (c) => {
+  app.get("/api/v2/workspaceagents/me/manifest", async (c) => {
     const a = c.get("agent");
     const manifest: Manifest = {
       agent_id: a.id,
@@ -207,8 +228,10 @@ export function createApp(deps: AppDeps): Hono<Env> {
       owner_name: a.owner_name,
       workspace_id: a.workspace_id,
       workspace_name: a.workspace_name,
-      apps: a.apps as Manifest["apps"],
-      scripts: a.scripts as Manifest["scripts"],
+      environment_variables: json<Record<string, string>>(a.environment),
+      apps: json<Manifest["apps"]>(a.apps).map(({ id, slug, display_name, url, command, healthcheck }) => ({ id, slug, display_name, url, command, healthcheck })),
+      scripts: json<(Manifest["scripts"][number] & { timeout: number })[]>(a.scripts).map(({ timeout, ...s }) => ({ ...s, timeout_seconds: timeout })),
+      devcontainers: await store.manifestDevcontainers(json<StoredDevcontainer[]>(a.devcontainers)),
     };
     return c.json(manifest);
   });
@@ -218,6 +241,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const body = await readJson(c, ReportLifecycleRequest);
     await store.reportLifecycle(a.id, body.state, body.changed_at);
     if (body.state === "starting") await deps.onAgentStarting?.(a);
+    await announce(updates.workspaceChanged(a.workspace_id));
     log({ level: "info", msg: "agent lifecycle", agent: a.name, agent_id: a.id, state: body.state });
     return c.body(null, 204);
   });
@@ -233,12 +257,32 @@ export function createApp(deps: AppDeps): Hono<Env> {
     if (c.req.header(SESSION_TOKEN_HEADER) !== deps.adminToken) throw HttpError.unauthorized("You must be logged in as an administrator.", `Set the ${SESSION_TOKEN_HEADER} header to the coordinator's admin token.`);
     await next();
   };
+  // User-facing routes: the admin token, or a user's session token (then only their own workspaces).
+  const actor = async (c: Context<Env>, next: () => Promise<void>) => {
+    c.set("actor", await resolveActor(c, store, deps.adminToken));
+    await next();
+  };
   app.use("/api/v2/provisioner/*", admin);
-  app.use("/api/v2/workspaces/*", admin);
+  app.use("/api/v2/workspaces/*", actor);
+
+  const routeDeps: RouteDeps = { store, logs, pubsub, updates, log, streams: deps.streams ?? new Set(), ssePingMs: deps.ssePingMs ?? 15_000, actor, admin };
+  registerLogRoutes(app, routeDeps);
+  registerTimingRoutes(app, routeDeps);
+  registerAppRoutes(app, routeDeps);
+  registerContainerRoutes(app, routeDeps);
+  registerUserRoutes(app, routeDeps);
+
+  /** Build bookkeeping shared by every way a build is created: plan logs and timings, events. */
+  const afterBuild = async (workspaceId: string, jobId: string, startedAt: Date, previousOwner?: string) => {
+    await store.recordPlan(logs, jobId, startedAt);
+    await logs.jobLogsWritten(jobId);
+    await announce(updates.workspaceChanged(workspaceId, previousOwner ? [previousOwner] : []));
+  };
 
   app.post("/api/v2/provisioner/workspaces", async (c) => {
     const body = await readJson(c, CreateWorkspaceRequest);
     if (body.prebuild && body.owner) throw HttpError.badRequest("Validation failed.", undefined, [{ field: "owner", detail: "a prebuild is owned by the prebuilds system user; omit owner" }]);
+    const startedAt = new Date();
     const result = await store.db.transaction(async (tx) => {
       const ownerId = body.prebuild ? PREBUILDS_SYSTEM_USER_ID : await store.userId(tx, body.owner ?? "admin");
       const workspaceId = crypto.randomUUID();
@@ -247,6 +291,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
       return { workspaceId, ...build };
     });
     await deps.onBuildCreated?.();
+    await afterBuild(result.workspaceId, result.jobId, startedAt);
     log({ level: "info", msg: "workspace created", workspace_id: result.workspaceId, name: body.name, prebuild: body.prebuild, agents: result.agents.map((a) => a.name) });
     const ws = await store.workspace(store.db, result.workspaceId);
     return c.json({ ...ws, agents: result.agents }, 201);
@@ -256,17 +301,21 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const workspaceId = c.req.param("id");
     const body = await readJson(c, CreateBuildRequest);
     const before = await store.workspace(store.db, workspaceId);
+    const startedAt = new Date();
     const result = await store.db.transaction(async (tx) => {
       const initiatorId = body.initiator ? await store.userId(tx, body.initiator) : before.owner_id;
-      // Without resources, the new build has the same resources and agents (new tokens) as the last
-      // one; a delete build has none (it destroys them).
-      const resources: AdminResourceSpec[] = body.resources ?? (body.transition === "delete" ? [] : (await store.resourcesOfJob(tx, before.latest_build.job_id)).resources);
+      // Without resources, the new build has the same resources as the last one: with its agents (new
+      // tokens) to start, without agents to stop (their `count = start_count` is 0); a delete build has
+      // none (it destroys them).
+      const previous: AdminResourceSpec[] = body.resources ?? (body.transition === "delete" ? [] : (await store.resourcesOfJob(tx, before.latest_build.job_id)).resources);
+      const resources = body.resources ?? (body.transition === "stop" ? previous.map((r) => ({ ...r, agents: [] })) : previous);
       const build = await store.insertBuild(tx, { workspaceId, transition: body.transition, initiatorId, resources, jobStatus: body.job });
       await store.deleteWorkspaceOfJob(tx, build.jobId);
       return build;
     });
     await deps.onBuildCreated?.();
     if (body.job === "succeeded") await deps.onJobSucceeded?.(result.jobId);
+    await afterBuild(workspaceId, result.jobId, startedAt);
     const ws = await store.workspace(store.db, workspaceId, { includeDeleted: true });
     log({ level: "info", msg: "build created", workspace_id: workspaceId, build_number: ws.latest_build.build_number, transition: body.transition });
     return c.json({ workspace: ws, build: ws.latest_build, agents: result.agents }, 201);
@@ -289,6 +338,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
       if (await store.deleteWorkspaceOfJob(store.db, jobId)) await deps.onBuildCreated?.();
       await deps.onJobSucceeded?.(jobId);
     } else await deps.onJobFailed?.(jobId);
+    await logs.jobLogsWritten(jobId);
+    await announce(updates.jobChanged(jobId));
     const job = (await store.db.query<Record<string, unknown>>("SELECT id, type, status, error, created_at, completed_at FROM provisioner_jobs WHERE id = $1", [jobId]))[0];
     return c.json({ job: { ...job, created_at: iso(job.created_at), completed_at: iso(job.completed_at) } });
   });
@@ -296,13 +347,22 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.post("/api/v2/provisioner/workspaces/:id/claim", async (c) => {
     if (!deps.claim) throw HttpError.notFound("Claim is not available.");
     const body = await readJson(c, ClaimRequest);
-    const result = await deps.claim(c.req.param("id"), body);
+    const startedAt = new Date();
+    const result = (await deps.claim(c.req.param("id"), body)) as { build: { job_id: string } };
     await deps.onBuildCreated?.();
+    await afterBuild(c.req.param("id"), result.build.job_id, startedAt, PREBUILDS_SYSTEM_USER_ID);
     return c.json(result);
   });
 
-  app.get("/api/v2/workspaces/:id", async (c) => c.json(await store.workspace(store.db, c.req.param("id"), { includeDeleted: c.req.query("include_deleted") === "true" })));
-  app.get("/api/v2/workspaceagents/:id", admin, async (c) => c.json(await store.agent(c.req.param("id")!)));
+  app.get("/api/v2/workspaces/:id", async (c) => {
+    const ws = await store.workspace(store.db, c.req.param("id"), { includeDeleted: c.req.query("include_deleted") === "true" });
+    authorize(c.get("actor"), ws, "read");
+    return c.json(ws);
+  });
+  app.get("/api/v2/workspaceagents/:id", actor, async (c) => {
+    authorize(c.get("actor"), await agentWorkspace(store, c.req.param("id")!), "read");
+    return c.json(await store.agent(c.req.param("id")!));
+  });
 
   return app;
 }

@@ -9,6 +9,7 @@ import { createApp } from "./app.js";
 import { migrate, openDatabase } from "./db/index.js";
 import { InProcessPubsub, PostgresPubsub, type Pubsub } from "./pubsub.js";
 import { CLAIM_FAILED_CHANNEL, ReinitService } from "./reinit.js";
+import type { SseStream } from "./sse.js";
 import { Store } from "./store.js";
 
 export interface CoordinatorOptions {
@@ -91,8 +92,12 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<R
   pubsub.onReconnect(() => store.invalidateCandidates());
   // A failed claim build ends the waiting reinit streams of its workspace, on every replica.
   await pubsub.subscribe(CLAIM_FAILED_CHANNEL, (workspaceId) => reinit.recheckWorkspace(workspaceId));
+  const streams = new Set<SseStream>();
   const app = createApp({
     store,
+    pubsub,
+    streams,
+    ssePingMs: opts.ssePingMs ?? 15_000,
     verifier: createIdentityVerifier(trust, opts.verifier),
     adminToken: admin.token,
     cliPath: CLI_PATH,
@@ -130,6 +135,7 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<R
       if (closed) return;
       closed = true;
       reinit.closeAll();
+      for (const s of [...streams]) s.end();
       await new Promise<void>((res) => {
         server.close(() => res());
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();

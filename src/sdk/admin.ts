@@ -1,27 +1,61 @@
 import { z } from "zod";
 import { LifecycleState } from "./agent.js";
+import { WorkspaceApp, WorkspaceAppStatus } from "./apps.js";
+import { cronError } from "./cron.js";
+import { WorkspaceAgentLogSource } from "./logs.js";
 import { AgentAuthType } from "./auth.js";
 
 /** Admin API of the coordinator (ours, not coderd's): create workspaces, builds, complete jobs, claim prebuilds. */
 
 const NAME = /^[a-z0-9](-?[a-z0-9])*$/i;
 
-export const AdminAppSpec = z.object({
-  slug: z.string().regex(/^[a-z0-9](-?[a-z0-9])*$/, "must match ^[a-z0-9](-?[a-z0-9])*$"),
-  display_name: z.string().optional(),
-  url: z.string().optional(),
-  command: z.string().optional(),
-});
+const SLUG = /^[a-z0-9](-?[a-z0-9])*$/;
 
-export const AdminScriptSpec = z.object({
-  display_name: z.string().min(1),
-  script: z.string(),
-  run_on_start: z.boolean().default(false),
-  run_on_stop: z.boolean().default(false),
-  cron: z.string().default(""),
-  start_blocks_login: z.boolean().default(false),
-  timeout: z.number().int().min(0).default(0),
+/** A `coder_app`, with the coder provider's attribute names. */
+export const AdminAppSpec = z
+  .object({
+    slug: z.string().regex(SLUG, "must match ^[a-z0-9](-?[a-z0-9])*$"),
+    display_name: z.string().optional(),
+    url: z.string().optional(),
+    command: z.string().optional(),
+    icon: z.string().default(""),
+    subdomain: z.boolean().default(false),
+    share: z.enum(["owner", "authenticated", "public"]).default("owner"),
+    external: z.boolean().default(false),
+    open_in: z.enum(["slim-window", "tab"]).default("slim-window"),
+    hidden: z.boolean().default(false),
+    group: z.string().optional(),
+    order: z.number().int().optional(),
+    healthcheck: z.object({ url: z.string().min(1), interval: z.number().int().min(1), threshold: z.number().int().min(1) }).optional(),
+  })
+  .refine((a) => !(a.url && a.command), { message: "command conflicts with url", path: ["command"] });
+
+/** A `coder_script`, with the coder provider's attribute names (`timeout` in seconds, 0 = none). */
+export const AdminScriptSpec = z
+  .object({
+    display_name: z.string().min(1),
+    script: z.string(),
+    icon: z.string().default(""),
+    run_on_start: z.boolean().default(false),
+    run_on_stop: z.boolean().default(false),
+    cron: z.string().default(""),
+    start_blocks_login: z.boolean().default(false),
+    timeout: z.number().int().min(0).default(0),
+    log_path: z.string().default(""),
+  })
+  .refine((s) => s.run_on_start || s.run_on_stop || s.cron !== "", { message: "at least one of run_on_start, run_on_stop or cron must be set", path: ["run_on_start"] })
+  .refine((s) => !s.start_blocks_login || s.run_on_start, { message: "start_blocks_login requires run_on_start", path: ["start_blocks_login"] })
+  .refine((s) => s.cron === "" || cronError(s.cron) === undefined, { message: "invalid cron expression", path: ["cron"] });
+export type AdminScriptSpec = z.infer<typeof AdminScriptSpec>;
+
+/** A `coder_devcontainer`; `subagent` names the agent (in the same build, `parent` = this agent) its `subagent_id` stands for. */
+export const AdminDevcontainerSpec = z.object({
+  name: z.string().regex(NAME, "must match ^[a-z0-9](-?[a-z0-9])*$"),
+  workspace_folder: z.string().min(1),
+  config_path: z.string().default(""),
+  subagent: z.string().optional(),
 });
+export type AdminDevcontainerSpec = z.infer<typeof AdminDevcontainerSpec>;
 
 export const AdminAgentSpec = z.object({
   name: z.string().regex(NAME, "must match ^[a-z0-9](-?[a-z0-9])*$"),
@@ -30,8 +64,15 @@ export const AdminAgentSpec = z.object({
   arch: z.enum(["amd64", "armv7", "arm64"]).default("amd64"),
   /** Name of the parent agent in the same build (a dev-container sub-agent). */
   parent: z.string().optional(),
+  /** `coder_agent.env` (and `coder_env` resources): the environment of the agent's scripts. */
+  env: z.record(z.string(), z.string()).default({}),
+  /** `coder_agent.startup_script`/`shutdown_script`: Coder turns them into scripts ("Startup Script", "Shutdown Script"). */
+  startup_script: z.string().optional(),
+  startup_script_behavior: z.enum(["blocking", "non-blocking"]).default("non-blocking"),
+  shutdown_script: z.string().optional(),
   apps: z.array(AdminAppSpec).default([]),
   scripts: z.array(AdminScriptSpec).default([]),
+  devcontainers: z.array(AdminDevcontainerSpec).default([]),
 });
 export type AdminAgentSpec = z.infer<typeof AdminAgentSpec>;
 
@@ -99,6 +140,15 @@ export const WorkspaceAgent = z.object({
   last_connected_at: z.string().nullable(),
   workspace_id: z.string(),
   resource_id: z.string(),
+  started_at: z.string().nullable(),
+  ready_at: z.string().nullable(),
+  /** "blocking" when a script blocks login (clients wait for `ready`), as coderd derives it. */
+  startup_script_behavior: z.enum(["blocking", "non-blocking"]),
+  apps: z.array(WorkspaceApp),
+  scripts: z.array(z.object({ id: z.string(), log_source_id: z.string(), display_name: z.string(), icon: z.string(), script: z.string(), cron: z.string(), run_on_start: z.boolean(), run_on_stop: z.boolean(), start_blocks_login: z.boolean(), timeout: z.number(), log_path: z.string() })),
+  log_sources: z.array(WorkspaceAgentLogSource),
+  logs_length: z.number(),
+  logs_overflowed: z.boolean(),
 });
 export type WorkspaceAgent = z.infer<typeof WorkspaceAgent>;
 
@@ -127,7 +177,7 @@ export const Workspace = z.object({
   name: z.string(),
   owner_id: z.string(),
   owner_name: z.string(),
-  latest_app_status: z.null(),
+  latest_app_status: WorkspaceAppStatus.nullable(),
   latest_build: WorkspaceBuild,
 });
 export type Workspace = z.infer<typeof Workspace>;
