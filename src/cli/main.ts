@@ -10,10 +10,12 @@ import { agentCommand } from "./agent.js";
 import { identityCommand } from "./identity.js";
 import { e2eCommand } from "./e2e.js";
 import { logsCommand } from "./logs.js";
+import { evalCommand } from "./eval.js";
 
 const commands: CommandDefinition<any>[] = [
   initCommand,
   validateCommand,
+  evalCommand,
   synthCommand,
   coordinatorCommand,
   imdsCommand,
