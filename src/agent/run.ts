@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { describeErrno, UsageError } from "../errors.js";
 import { Manifest, type LifecycleState } from "../sdk/agent.js";
 import { AUTH_ROUTES, AuthenticateResponse, SESSION_TOKEN_HEADER, type AgentAuthType } from "../sdk/auth.js";
 import { clientErrorFromResponse, CoderClientError, isRetryable, NetworkError, requestJson } from "../sdk/client-errors.js";
@@ -29,7 +30,7 @@ export interface AgentOptions {
 
 export type AgentLog = (event: Record<string, unknown>) => void;
 
-/** The server refused the agent for good (401/404/409 on auth): retrying cannot help. */
+/** The server refused the agent for good (401/403/404/409 on auth, manifest or lifecycle): retrying cannot help. */
 export class AgentAuthError extends Error {
   constructor(readonly refusal: CoderClientError) {
     super(refusal.message);
@@ -112,11 +113,25 @@ class AgentSession {
   }
 }
 
+/** The agent token from CODER_AGENT_TOKEN_FILE, read at every (re)start. */
+export async function readTokenFile(file: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(`cannot read CODER_AGENT_TOKEN_FILE ${file}: ${describeErrno(code, (err as Error).message)}`, "point CODER_AGENT_TOKEN_FILE at the file holding the agent token");
+  }
+  const token = text.trim();
+  if (!token) throw new UsageError(`CODER_AGENT_TOKEN_FILE ${file} is empty`, "write the agent token into it");
+  return token;
+}
+
 async function exchangeToken(opts: AgentOptions, log: AgentLog, signal: AbortSignal): Promise<string> {
   if (opts.auth === "token") {
     if (opts.token) return opts.token.trim();
-    if (opts.tokenFile) return (await readFile(opts.tokenFile, "utf8")).trim();
-    throw new Error("token auth needs CODER_AGENT_TOKEN or CODER_AGENT_TOKEN_FILE");
+    if (opts.tokenFile) return readTokenFile(opts.tokenFile);
+    throw new UsageError("token auth needs a token", "set CODER_AGENT_TOKEN or CODER_AGENT_TOKEN_FILE");
   }
   const backoff = new Backoff();
   for (;;) {
@@ -147,6 +162,10 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal, log: Age
   const keepAlive = setInterval(() => undefined, 1 << 30);
   try {
     await agentLoop(opts, signal, log);
+  } catch (err) {
+    // A token the coordinator refuses (manifest, lifecycle): as final as a refused identity.
+    if (err instanceof CoderClientError && !isRetryable(err) && !signal.aborted) throw new AgentAuthError(err);
+    throw err;
   } finally {
     clearInterval(keepAlive);
   }

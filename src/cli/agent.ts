@@ -49,7 +49,9 @@ export const agentCommand = defineCommand({
 
     const { parseDuration } = await import("./duration.js");
     const scriptWaitDelayMs = parseDuration(args.scriptWaitDelay, "--script-wait-delay");
-    const { runAgent, AgentAuthError } = await import("../agent/run.js");
+    const { runAgent, AgentAuthError, readTokenFile } = await import("../agent/run.js");
+    // A token file that cannot be read is a usage error now, not at the first authentication.
+    if (auth === "token" && !token && tokenFile) await readTokenFile(tokenFile);
     const { fileURLToPath } = await import("node:url");
     const cliPath = fileURLToPath(new URL("../../bin/provisioner.js", import.meta.url));
     const log = createLogger(args.logFormat, "agent");
@@ -66,7 +68,11 @@ export const agentCommand = defineCommand({
       if (err instanceof AgentAuthError) {
         const c = err.refusal;
         log({ level: "error", msg: "authentication refused", status: c.status, message: c.response.message, detail: c.response.detail });
-        throw new CheckFailedError(`authentication refused (${c.status}): ${c.response.message}${c.response.detail ? ` ${c.response.detail}` : ""}`, "E_AGENT_AUTH");
+        throw new CheckFailedError(
+          `the coordinator refused the agent (${c.status}): ${c.response.message}${c.response.detail ? ` ${c.response.detail}` : ""}`,
+          "E_AGENT_AUTH",
+          c.status === 409 ? "set CODER_AGENT_NAME (or --agent-name) to one of the names above" : "check the agent token or identity, and that the workspace's latest build has this agent",
+        );
       }
       if (controller.signal.aborted) return 0;
       throw err;

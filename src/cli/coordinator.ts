@@ -11,7 +11,8 @@ export const coordinatorCommand = defineCommand({
       .option("listen", { type: "string", default: "127.0.0.1:7080", describe: "HOST:PORT to listen on (port 0 picks one)" })
       .option("db", { type: "string", default: ".provisioner/db", describe: "memory | PGlite data DIR | postgres://… (shared by replicas)" })
       .option("access-url", { type: "string", describe: "URL agents use to reach the coordinator (default: the listen URL)" })
-      .option("admin-token", { type: "string", describe: "Admin API token (default: generated once and stored 0600 next to the data)" })
+      .option("admin-token", { type: "string", describe: "Admin API token, at least 16 characters (visible to local users in the process list: prefer the file or the environment)" })
+      .option("admin-token-file", { type: "string", describe: "File holding the admin token (yours alone: mode 0600) [env: PROVISIONER_ADMIN_TOKEN for the token itself; default: generated once and kept 0600 in the data directory]" })
       .option("sse-ping", { type: "string", default: "15s", describe: "Ping interval of reinit streams (e.g. 15s, 500ms)" })
       .option("log-format", { choices: ["text", "json"] as const, default: "text" as const, describe: "Log format (json: one JSON object per line)" })
       .option("json", { type: "boolean", default: false, describe: "Print a machine-readable ready line {url, admin_token, …}" })
@@ -26,15 +27,18 @@ export const coordinatorCommand = defineCommand({
     } catch (err) {
       throw new UsageError((err as Error).message, "e.g. --listen 127.0.0.1:7080");
     }
+    if (args.accessUrl !== undefined && !/^https?:$/.test(URL.parse(args.accessUrl)?.protocol ?? "")) {
+      throw new UsageError(`--access-url ${JSON.stringify(args.accessUrl)} is not an http(s) URL`, "give the URL agents reach this coordinator at, e.g. --access-url http://10.0.0.5:7080");
+    }
+    const adminToken = await adminTokenFromArgs(args.adminToken, args.adminTokenFile);
     const trust = await loadTrustFromArgs(args);
     const log = createLogger(args.logFormat, "coordinator");
+    if (args.adminToken !== undefined) log({ level: "warn", msg: "--admin-token is visible to every local user in the process list; prefer --admin-token-file or PROVISIONER_ADMIN_TOKEN" });
     let running;
     try {
-      running = await startCoordinator({ listen: args.listen, db: args.db, accessUrl: args.accessUrl, adminToken: args.adminToken, trust, ssePingMs, log });
+      running = await startCoordinator({ listen: args.listen, db: args.db, accessUrl: args.accessUrl, adminToken, trust, ssePingMs, log });
     } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      if (e.code === "EADDRINUSE") throw new UsageError(`cannot listen on ${args.listen}: address in use`, "choose another --listen port (0 picks a free one)");
-      if (e.code === "ECONNREFUSED" || /password authentication|does not exist/.test(e.message)) throw new UsageError(`cannot open the database: ${e.message}`, "check --db");
+      if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") throw new UsageError(`cannot listen on ${args.listen}: address in use`, "choose another --listen port (0 picks a free one)");
       throw err;
     }
     if (args.json) {
@@ -44,14 +48,39 @@ export const coordinatorCommand = defineCommand({
       if (running.adminTokenGenerated) process.stdout.write(`admin token (shown once${running.adminTokenFile ? `, stored in ${running.adminTokenFile}` : ""}): ${running.adminToken}\n`);
       else if (running.adminTokenFile) process.stdout.write(`admin token: stored in ${running.adminTokenFile}\n`);
     }
-    await new Promise<void>((resolve) => {
+    return new Promise<number>((resolve) => {
       const stop = (signal: string) => {
         log({ level: "info", msg: "shutting down", signal });
-        running.close().then(resolve, resolve);
+        // Whatever hangs (a database that does not answer), the process ends within the deadline.
+        setTimeout(() => {
+          log({ level: "error", msg: `shutdown did not finish within ${SHUTDOWN_DEADLINE_MS / 1000} s, exiting` });
+          process.exit(1);
+        }, SHUTDOWN_DEADLINE_MS).unref();
+        running.close().then(
+          () => resolve(0),
+          (err: Error) => {
+            log({ level: "error", msg: "shutdown failed", error: err.message });
+            resolve(1);
+          },
+        );
       };
       process.once("SIGINT", () => stop("SIGINT"));
       process.once("SIGTERM", () => stop("SIGTERM"));
     });
-    return 0;
   },
 });
+
+/** SIGTERM to exit, at most (orchestrators kill after 10 s). */
+const SHUTDOWN_DEADLINE_MS = 8_000;
+
+/** One source of the admin token at most: the flag, a file, or PROVISIONER_ADMIN_TOKEN; none → generated and kept. */
+async function adminTokenFromArgs(flag: string | undefined, file: string | undefined): Promise<string | undefined> {
+  const env = process.env.PROVISIONER_ADMIN_TOKEN;
+  const given = [flag !== undefined && "--admin-token", file !== undefined && "--admin-token-file", env !== undefined && "PROVISIONER_ADMIN_TOKEN"].filter(Boolean);
+  if (given.length > 1) throw new UsageError(`the admin token is given twice (${given.join(" and ")})`, "give it one way only");
+  const { checkAdminToken, readAdminTokenFile } = await import("../coordinator/admin-token.js");
+  if (flag !== undefined) return checkAdminToken(flag, "--admin-token");
+  if (env !== undefined) return checkAdminToken(env, "PROVISIONER_ADMIN_TOKEN");
+  if (file !== undefined) return readAdminTokenFile(file, { followSymlinks: true });
+  return undefined;
+}

@@ -30,7 +30,12 @@ export const imdsCommand = defineCommand({
     try {
       imds = await startImds({ cloud: args.cloud, instanceId: args.instanceId, listen: args.listen, keysDir: args.keys, region: args.region, log: (e) => e.level !== "debug" && log(e) });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") throw new UsageError(`cannot listen on ${args.listen}: address in use`, "choose another port (0 picks a free one)");
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "EADDRINUSE") throw new UsageError(`cannot listen on ${args.listen}: address in use`, "choose another port (0 picks a free one)");
+      if (code && (err as NodeJS.ErrnoException).path !== undefined) {
+        const { describeErrno } = await import("../errors.js");
+        throw new UsageError(`cannot use --keys ${args.keys}: ${describeErrno(code, code)} (${(err as NodeJS.ErrnoException).path})`, "give a directory this user can write (created on first use)");
+      }
       throw err;
     }
     if (args.json) process.stdout.write(JSON.stringify({ url: imds.url, cloud: imds.cloud, instance_id: imds.instanceId, keys: args.keys }) + "\n");

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { CommandDefinition } from "./command.js";
-import { CliError, EXIT_INTERNAL, UsageError } from "./errors.js";
+import { EXIT_USAGE, exitCodeOf, UsageError, UserError } from "./errors.js";
 import { initCommand } from "./init.js";
 import { validateCommand } from "./validate.js";
 import { synthCommand } from "./synth.js";
@@ -30,15 +30,39 @@ function version(): string {
   return pkg.version;
 }
 
-function reportError(err: unknown): number {
-  if (err instanceof CliError) {
-    process.stderr.write(`provisioner: ${err.message}\n`);
-    if (err.hint) process.stderr.write(`  fix: ${err.hint}\n`);
-    return err.exitCode;
+/** A thrown value as an Error (PGlite and emscripten throw plain objects). */
+function asError(err: unknown): Error {
+  if (err instanceof Error) return err;
+  if (err && typeof err === "object") {
+    const o = err as { message?: unknown; name?: unknown };
+    return new Error(typeof o.message === "string" ? o.message : `${typeof o.name === "string" ? o.name : "error"} ${JSON.stringify(err)}`);
   }
-  const e = err instanceof Error ? err : new Error(String(err));
-  process.stderr.write(`provisioner: internal error: ${e.stack ?? e.message}\n`);
-  return EXIT_INTERNAL;
+  return new Error(String(err));
+}
+
+/** Prints an error as one line and a fix (the stack only with --debug / PROVISIONER_DEBUG=1) and returns the exit code. */
+function reportError(err: unknown, debug: boolean): number {
+  const e = asError(err);
+  if (e instanceof UserError) {
+    process.stderr.write(`provisioner: ${e.message}\n`);
+    if (e.hint) process.stderr.write(`  fix: ${e.hint}\n`);
+  } else {
+    process.stderr.write(`provisioner: internal error: ${e.message.split("\n")[0]}\n`);
+    if (!debug) process.stderr.write("  fix: this is a bug; rerun with --debug (or PROVISIONER_DEBUG=1) for the stack trace and report it\n");
+  }
+  if (debug && e.stack) process.stderr.write(`${e.stack}\n`);
+  return exitCodeOf(e);
+}
+
+/**
+ * A single-value flag given twice (`--format json --format sarif`) arrives as an array: refused, as
+ * silently picking one would run something else than asked.
+ */
+function refuseRepeatedFlags(argv: Record<string, unknown>, options: { array: string[]; key: Record<string, unknown> }): void {
+  for (const key of Object.keys(options.key)) {
+    if (options.array.includes(key) || !Array.isArray(argv[key])) continue;
+    throw new UsageError(`--${key} is given ${(argv[key] as unknown[]).length} times`, `give --${key} once`);
+  }
 }
 
 const DESCRIPTION = "Toolkit for Coder template authors: scaffold, validate, synthesize and test multi-agent templates end to end.";
@@ -66,8 +90,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (argv.length === 0) {
     process.stderr.write(topLevelHelp() + "\nprovisioner: specify a command\n");
-    return 2;
+    return EXIT_USAGE;
   }
+  const debug = argv.includes("--debug") || process.env.PROVISIONER_DEBUG === "1";
   const { default: yargs } = await import("yargs");
   let exitCode = 0;
   const cli = yargs(argv)
@@ -79,6 +104,9 @@ export async function main(argv: string[]): Promise<number> {
     .strict()
     .recommendCommands()
     .demandCommand(1, "Specify a command.")
+    .option("debug", { type: "boolean", global: true, describe: "Print stack traces of internal errors (also PROVISIONER_DEBUG=1)" })
+    // yargs passes itself as the second argument (its types omit it).
+    .middleware(((args: Record<string, unknown>, y: { getOptions(): { array: string[]; key: Record<string, unknown> } }) => refuseRepeatedFlags(args, y.getOptions())) as never)
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((msg, err) => {
       if (err) throw err;
@@ -97,7 +125,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     await cli.parseAsync();
   } catch (err) {
-    return reportError(err);
+    return reportError(err, debug);
   }
   return exitCode;
 }

@@ -8,8 +8,12 @@ import { AwsInstanceIdentityRequest, AzureInstanceIdentityRequest, GoogleInstanc
 import { ClaimRequest, CompleteJobRequest, CreateBuildRequest, CreateWorkspaceRequest, type AdminResourceSpec } from "../sdk/admin.js";
 import { PREBUILDS_SYSTEM_USER_ID } from "../sdk/reinit.js";
 import { agentWorkspace, authorize, resolveActor } from "./actor.js";
+import { adminTokenMatcher } from "./admin-token.js";
+import type { Transaction } from "./db/index.js";
+import { httpErrorOf } from "./error-response.js";
 import { HttpError } from "./http-error.js";
 import { LogStore } from "./logs.js";
+import { methodGuard } from "./methods.js";
 import { InProcessPubsub, type Pubsub } from "./pubsub.js";
 import { registerAppRoutes } from "./routes/apps.js";
 import { registerContainerRoutes } from "./routes/containers.js";
@@ -32,10 +36,12 @@ export interface AppDeps {
   log: (event: Record<string, unknown>) => void;
   /** Called after a build was created (auth candidates may have changed, on every replica). */
   onBuildCreated?: () => Promise<void>;
-  /** Called after a job completed successfully (prebuild claim → reinit). */
-  onJobSucceeded?: (jobId: string) => Promise<void>;
-  /** Called after a job failed (a failed claim build ends the reinit streams). */
-  onJobFailed?: (jobId: string) => Promise<void>;
+  /** Called in the transaction that marks a job succeeded (prebuild claim → reinit, published iff it commits). */
+  onJobSucceeded?: (jobId: string, tx: Transaction) => Promise<void>;
+  /** Called in the transaction that marks a job failed (a failed claim build ends the reinit streams). */
+  onJobFailed?: (jobId: string, tx: Transaction) => Promise<void>;
+  /** Open reinit streams, reported by /healthz. */
+  openStreams?: () => number;
   /** Called when an agent reports `starting` (it acted on any reinit sent before). */
   onAgentStarting?: (agent: AgentIdentity) => Promise<void>;
   /** The reinit SSE handler (needs the raw Node response). */
@@ -77,6 +83,18 @@ async function readBody(c: Context): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
+/** The path of the first string (or key) holding a NUL character, if any. */
+function fieldWithNul(v: unknown, path: string[] = []): string | undefined {
+  if (typeof v === "string") return v.includes("\0") ? path.join(".") : undefined;
+  if (v === null || typeof v !== "object") return undefined;
+  for (const [k, x] of Object.entries(v)) {
+    if (k.includes("\0")) return [...path, k.replace(/\0/g, "\\0")].join(".");
+    const found = fieldWithNul(x, [...path, k]);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
 const jsonType = (v: unknown): string => (Array.isArray(v) ? "array" : typeof v === "object" ? "object" : typeof v);
 
 /**
@@ -92,6 +110,9 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
   } catch (err) {
     throw HttpError.badRequest("Request body must be valid JSON.", (err as Error).message);
   }
+  // Postgres text cannot hold NUL: refused here, with the field, not by the database.
+  const nul = fieldWithNul(raw);
+  if (nul !== undefined) throw HttpError.badRequest("Validation failed.", undefined, [{ field: nul || "body", detail: "must not contain NUL characters" }]);
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
@@ -114,6 +135,8 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
 const LAUNCHER = /^coder-(linux|darwin)-(amd64|arm64|armv7)$/;
 const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A recent storage failure keeps /healthz degraded this long (a Postgres server's full disk is only seen by its errors). */
+const STORAGE_FAILURE_WINDOW_MS = 30_000;
 
 export function createApp(deps: AppDeps): Hono<Env> {
   const { store, verifier, log } = deps;
@@ -122,13 +145,34 @@ export function createApp(deps: AppDeps): Hono<Env> {
   const logs = new LogStore(store, pubsub);
   const updates = new WorkspaceUpdates(store, pubsub);
   const announce = (p: Promise<void>) => p.catch((err: Error) => log({ level: "warn", msg: "workspace event not published", error: err.message }));
+  const isAdmin = adminTokenMatcher(deps.adminToken);
+  const methods = methodGuard(app);
+  let storageFailure: { at: number; reason: string } | undefined;
 
   app.onError((err, c) => {
-    if (err instanceof HttpError) return c.json(err.body, err.status);
-    log({ level: "error", msg: "request failed", method: c.req.method, path: c.req.path, error: err.message });
-    return c.json({ message: "An internal error occurred.", detail: err.message }, 500);
+    const http = httpErrorOf(err);
+    if (http !== err) {
+      const level = http.status >= 500 ? "error" : "warn";
+      log({ level, msg: "request failed", method: c.req.method, path: c.req.path, status: http.status, error: err instanceof Error ? err.message : String(err) });
+      if (http.status === 507 || http.status === 503) storageFailure = { at: Date.now(), reason: http.body.message };
+    }
+    return c.json(http.body, http.status, http.headers);
   });
-  app.notFound((c) => c.json({ message: "Route not found.", detail: `${c.req.method} ${c.req.path}` }, 404));
+  app.notFound((c) => {
+    const notAllowed = methods.notAllowed(c.req.method, c.req.path);
+    if (notAllowed) return c.json(notAllowed.body, 405, notAllowed.headers);
+    return c.json({ message: "Route not found.", detail: `${c.req.method} ${c.req.path}` }, 404);
+  });
+
+  /** A path parameter that must be a UUID (coderd's answer otherwise). */
+  const uuidParam = (c: Context, name = "id"): string => {
+    const value = c.req.param(name) ?? "";
+    if (UUID.test(value)) return value;
+    // e.g. GET /api/v2/workspaceagents/aws-instance-identity: a POST route, not an agent ID.
+    const notAllowed = methods.notAllowed(c.req.method, c.req.path, { staticOnly: true });
+    if (notAllowed) throw notAllowed;
+    throw HttpError.badRequest("Invalid UUID.", `${JSON.stringify(value.slice(0, 64))} is not a valid UUID.`);
+  };
   // coderd writes JSON as `application/json; charset=utf-8`; hono's c.json leaves the charset out. The
   // type is given at creation: reading the response's headers afterwards would cost the Node server
   // its fast path on every request.
@@ -138,7 +182,15 @@ export function createApp(deps: AppDeps): Hono<Env> {
     await next();
   });
 
-  app.get("/healthz", (c) => c.json({ status: "ok", database: store.db.kind }));
+  // 200 ok, or 503 degraded with the reason (database stopped or unreachable, disk full).
+  app.get("/healthz", async (c) => {
+    const db = await store.db.health();
+    const recent = storageFailure && Date.now() - storageFailure.at < STORAGE_FAILURE_WINDOW_MS ? storageFailure : undefined;
+    const reason = db.ok ? recent?.reason : db.reason;
+    const streams = deps.openStreams?.() ?? 0;
+    if (reason) return c.json({ status: "degraded", reason, database: store.db.kind, reinit_streams: streams }, 503);
+    return c.json({ status: "ok", database: store.db.kind, reinit_streams: streams });
+  });
 
   // The agent "binary": a launcher for this package's CLI, so `./coder agent` runs `provisioner agent`.
   app.get("/bin/:file", (c) => {
@@ -254,12 +306,12 @@ export function createApp(deps: AppDeps): Hono<Env> {
   // ---- admin API ----------------------------------------------------------------------------------
 
   const admin = async (c: Context, next: () => Promise<void>) => {
-    if (c.req.header(SESSION_TOKEN_HEADER) !== deps.adminToken) throw HttpError.unauthorized("You must be logged in as an administrator.", `Set the ${SESSION_TOKEN_HEADER} header to the coordinator's admin token.`);
+    if (!isAdmin(c.req.header(SESSION_TOKEN_HEADER))) throw HttpError.unauthorized("You must be logged in as an administrator.", `Set the ${SESSION_TOKEN_HEADER} header to the coordinator's admin token.`);
     await next();
   };
   // User-facing routes: the admin token, or a user's session token (then only their own workspaces).
   const actor = async (c: Context<Env>, next: () => Promise<void>) => {
-    c.set("actor", await resolveActor(c, store, deps.adminToken));
+    c.set("actor", await resolveActor(c, store, isAdmin));
     await next();
   };
   app.use("/api/v2/provisioner/*", admin);
@@ -298,23 +350,24 @@ export function createApp(deps: AppDeps): Hono<Env> {
   });
 
   app.post("/api/v2/provisioner/workspaces/:id/builds", async (c) => {
-    const workspaceId = c.req.param("id");
+    const workspaceId = uuidParam(c);
     const body = await readJson(c, CreateBuildRequest);
-    const before = await store.workspace(store.db, workspaceId);
     const startedAt = new Date();
     const result = await store.db.transaction(async (tx) => {
+      // Concurrent builds of one workspace queue on its row: numbers without gaps or duplicates.
+      const before = await store.lockWorkspace(tx, workspaceId);
       const initiatorId = body.initiator ? await store.userId(tx, body.initiator) : before.owner_id;
       // Without resources, the new build has the same resources as the last one: with its agents (new
       // tokens) to start, without agents to stop (their `count = start_count` is 0); a delete build has
       // none (it destroys them).
-      const previous: AdminResourceSpec[] = body.resources ?? (body.transition === "delete" ? [] : (await store.resourcesOfJob(tx, before.latest_build.job_id)).resources);
+      const previous: AdminResourceSpec[] = body.resources ?? (body.transition === "delete" ? [] : (await store.resourcesOfJob(tx, before.latest_job_id)).resources);
       const resources = body.resources ?? (body.transition === "stop" ? previous.map((r) => ({ ...r, agents: [] })) : previous);
       const build = await store.insertBuild(tx, { workspaceId, transition: body.transition, initiatorId, resources, jobStatus: body.job });
       await store.deleteWorkspaceOfJob(tx, build.jobId);
+      if (body.job === "succeeded") await deps.onJobSucceeded?.(build.jobId, tx);
       return build;
     });
     await deps.onBuildCreated?.();
-    if (body.job === "succeeded") await deps.onJobSucceeded?.(result.jobId);
     await afterBuild(workspaceId, result.jobId, startedAt);
     const ws = await store.workspace(store.db, workspaceId, { includeDeleted: true });
     log({ level: "info", msg: "build created", workspace_id: workspaceId, build_number: ws.latest_build.build_number, transition: body.transition });
@@ -322,22 +375,28 @@ export function createApp(deps: AppDeps): Hono<Env> {
   });
 
   app.post("/api/v2/provisioner/jobs/:id/complete", async (c) => {
-    const jobId = c.req.param("id");
+    const jobId = uuidParam(c);
     const body = await readJson(c, CompleteJobRequest);
-    const rows = await store.db.query<{ id: string }>(
-      "UPDATE provisioner_jobs SET status = $2, error = $3, completed_at = now() WHERE id = $1 AND status IN ('pending', 'running') RETURNING id",
-      [jobId, body.status, body.error ?? null],
-    );
-    if (rows.length === 0) {
-      const exists = await store.db.query<{ status: string }>("SELECT status FROM provisioner_jobs WHERE id = $1", [jobId]);
-      if (exists.length === 0) throw HttpError.notFound("Provisioner job not found.", `No job with ID "${jobId}".`);
-      throw HttpError.conflict("Provisioner job is already completed.", `Job "${jobId}" is ${exists[0].status}.`);
-    }
+    const deleted = await store.db.transaction(async (tx) => {
+      const rows = await tx.query<{ id: string }>(
+        "UPDATE provisioner_jobs SET status = $2, error = $3, completed_at = now() WHERE id = $1 AND status IN ('pending', 'running') RETURNING id",
+        [jobId, body.status, body.error ?? null],
+      );
+      if (rows.length === 0) {
+        const exists = await tx.query<{ status: string }>("SELECT status FROM provisioner_jobs WHERE id = $1", [jobId]);
+        if (exists.length === 0) throw HttpError.notFound("Provisioner job not found.", `No job with ID "${jobId}".`);
+        throw HttpError.conflict("Provisioner job is already completed.", `Job "${jobId}" is ${exists[0].status}.`);
+      }
+      // What the outcome means (a claim's reinit, a failed claim) is published in this transaction.
+      if (body.status === "failed") {
+        await deps.onJobFailed?.(jobId, tx);
+        return false;
+      }
+      await deps.onJobSucceeded?.(jobId, tx);
+      return store.deleteWorkspaceOfJob(tx, jobId);
+    });
     log({ level: "info", msg: "job completed", job_id: jobId, status: body.status });
-    if (body.status === "succeeded") {
-      if (await store.deleteWorkspaceOfJob(store.db, jobId)) await deps.onBuildCreated?.();
-      await deps.onJobSucceeded?.(jobId);
-    } else await deps.onJobFailed?.(jobId);
+    if (deleted) await deps.onBuildCreated?.();
     await logs.jobLogsWritten(jobId);
     await announce(updates.jobChanged(jobId));
     const job = (await store.db.query<Record<string, unknown>>("SELECT id, type, status, error, created_at, completed_at FROM provisioner_jobs WHERE id = $1", [jobId]))[0];
@@ -346,22 +405,24 @@ export function createApp(deps: AppDeps): Hono<Env> {
 
   app.post("/api/v2/provisioner/workspaces/:id/claim", async (c) => {
     if (!deps.claim) throw HttpError.notFound("Claim is not available.");
+    const workspaceId = uuidParam(c);
     const body = await readJson(c, ClaimRequest);
     const startedAt = new Date();
-    const result = (await deps.claim(c.req.param("id"), body)) as { build: { job_id: string } };
+    const result = (await deps.claim(workspaceId, body)) as { build: { job_id: string } };
     await deps.onBuildCreated?.();
-    await afterBuild(c.req.param("id"), result.build.job_id, startedAt, PREBUILDS_SYSTEM_USER_ID);
+    await afterBuild(workspaceId, result.build.job_id, startedAt, PREBUILDS_SYSTEM_USER_ID);
     return c.json(result);
   });
 
   app.get("/api/v2/workspaces/:id", async (c) => {
-    const ws = await store.workspace(store.db, c.req.param("id"), { includeDeleted: c.req.query("include_deleted") === "true" });
+    const ws = await store.workspace(store.db, uuidParam(c), { includeDeleted: c.req.query("include_deleted") === "true" });
     authorize(c.get("actor"), ws, "read");
     return c.json(ws);
   });
   app.get("/api/v2/workspaceagents/:id", actor, async (c) => {
-    authorize(c.get("actor"), await agentWorkspace(store, c.req.param("id")!), "read");
-    return c.json(await store.agent(c.req.param("id")!));
+    const agentId = uuidParam(c);
+    authorize(c.get("actor"), await agentWorkspace(store, agentId), "read");
+    return c.json(await store.agent(agentId));
   });
 
   return app;

@@ -1,10 +1,11 @@
 import type { CoderResponse, ValidationError } from "../sdk/response.js";
 
-/** The one HTTP error type: a status and coderd's response body `{message, detail, validations}`. */
+/** The one HTTP error type: a status, coderd's response body `{message, detail, validations}`, and headers (Allow, Retry-After). */
 export class HttpError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 410 | 413 | 429 | 500 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 410 | 413 | 429 | 500 | 503 | 507,
     readonly body: CoderResponse,
+    readonly headers: Record<string, string> = {},
   ) {
     super(body.message);
     this.name = "HttpError";

@@ -1,12 +1,14 @@
 import { serve, type ServerType } from "@hono/node-server";
-import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { UsageError } from "../errors.js";
 import { createIdentityVerifier, loadIdentityTrust, type IdentityTrust, type VerifierOptions } from "../identity/index.js";
+import { adminTokenInDataDir, checkAdminToken, generateAdminToken } from "./admin-token.js";
 import { createApp } from "./app.js";
-import { migrate, openDatabase } from "./db/index.js";
+import { dataDirError } from "./db/data-dir.js";
+import { databaseErrorKind, errnoName } from "./db/errors.js";
+import { migrate, openDatabase, parseDatabaseSpec, type Database, type DatabaseSpec } from "./db/index.js";
 import { InProcessPubsub, PostgresPubsub, type Pubsub } from "./pubsub.js";
 import { CLAIM_FAILED_CHANNEL, ReinitService } from "./reinit.js";
 import type { SseStream } from "./sse.js";
@@ -19,7 +21,7 @@ export interface CoordinatorOptions {
   db?: string;
   /** URL agents use to reach this coordinator; default the listen URL. */
   accessUrl?: string;
-  /** Default: generated once, stored 0600 next to the data (in the database for postgres). */
+  /** Default: generated once and kept 0600 in the data directory (in the database for postgres). At least 16 characters. */
   adminToken?: string;
   /** What instance identities are verified against. Default: the bundled AWS and Azure certificates. */
   trust?: IdentityTrust;
@@ -27,6 +29,8 @@ export interface CoordinatorOptions {
   verifier?: VerifierOptions;
   /** SSE ping interval of reinit streams. Default 15 s. */
   ssePingMs?: number;
+  /** How often waiting reinit streams re-run their durable check (a backstop for lost events). Default 30 s. */
+  reinitRecheckMs?: number;
   log?: (event: Record<string, unknown>) => void;
 }
 
@@ -53,45 +57,80 @@ export function parseListen(listen: string): { host: string; port: number } {
   return { host: m[1].replace(/^\[|\]$/g, ""), port: Number(m[2]) };
 }
 
-async function resolveAdminToken(opts: CoordinatorOptions, dbSpec: string, store: Store): Promise<{ token: string; generated: boolean; file?: string }> {
-  if (opts.adminToken) return { token: opts.adminToken, generated: false };
-  const fresh = randomBytes(24).toString("base64url");
-  if (dbSpec === "memory") return { token: fresh, generated: true };
-  if (/^postgres(ql)?:\/\//.test(dbSpec)) {
+async function resolveAdminToken(opts: CoordinatorOptions, spec: DatabaseSpec, store: Store): Promise<{ token: string; generated: boolean; file?: string }> {
+  if (opts.adminToken !== undefined) return { token: checkAdminToken(opts.adminToken, "the coordinator options", 1), generated: false };
+  if (spec.kind === "memory") return { token: generateAdminToken(), generated: true };
+  if (spec.kind === "postgres") {
     // Replicas share one database, so they share the token stored in it.
+    const fresh = generateAdminToken();
     const token = await store.settingOnce("admin_token", fresh);
     return { token, generated: token === fresh };
   }
-  const file = join(dirname(resolve(dbSpec)), "admin-token");
-  if (existsSync(file)) return { token: readFileSync(file, "utf8").trim(), generated: false, file };
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, fresh + "\n", { mode: 0o600 });
-  return { token: fresh, generated: true, file };
+  // Inside the data directory, which this process owns (an existing file is checked, never trusted blindly).
+  const file = join(resolve(spec.dir), "admin-token");
+  return { ...adminTokenInDataDir(file), file };
+}
+
+/** The database URL without its password, for messages. */
+const redact = (url: string): string => url.replace(/\/\/([^:/@]+):[^@/]*@/, "//$1:***@");
+
+/** Opens and migrates the database; failures are one line naming the place and the cause. */
+async function openAndMigrate(dbSpec: string, spec: DatabaseSpec, log: (e: Record<string, unknown>) => void): Promise<Database> {
+  let db: Database;
+  try {
+    db = await openDatabase(dbSpec, { log });
+  } catch (err) {
+    if (err instanceof UsageError || spec.kind !== "postgres") throw err;
+    const cause = errnoName(err) ?? (err as Error).message;
+    throw new UsageError(`cannot connect to the database ${redact(spec.url)}: ${cause}`, "check that Postgres runs and the URL (host, port, user, database) in --db", "E_DB_CONNECT");
+  }
+  try {
+    await migrate(db);
+    return db;
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    if (spec.kind === "dir" && (databaseErrorKind(err) !== undefined || errnoName(err))) throw dataDirError("set up the database in", spec.dir, err);
+    throw err;
+  }
 }
 
 /** Starts the coordinator: database (migrated), HTTP server, and the services behind the routes. */
 export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<RunningCoordinator> {
   const { host, port } = parseListen(opts.listen ?? "127.0.0.1:7080");
   const dbSpec = opts.db ?? ".provisioner/db";
+  const spec = parseDatabaseSpec(dbSpec);
   const log = opts.log ?? (() => undefined);
   const trust = opts.trust ?? (await loadIdentityTrust());
-  const db = await openDatabase(dbSpec);
+  const db = await openAndMigrate(dbSpec, spec, log);
+  const cleanup: (() => Promise<void>)[] = [() => db.close()];
+  const undo = async () => {
+    for (const f of cleanup.reverse()) await f().catch(() => undefined);
+  };
   try {
-    await migrate(db);
+    return await serveCoordinator(opts, { host, port, spec, dbSpec, db, log, trust }, cleanup);
   } catch (err) {
-    await db.close();
+    await undo();
     throw err;
   }
+}
+
+async function serveCoordinator(
+  opts: CoordinatorOptions,
+  { host, port, spec, dbSpec, db, log, trust }: { host: string; port: number; spec: DatabaseSpec; dbSpec: string; db: Database; log: (e: Record<string, unknown>) => void; trust: IdentityTrust },
+  cleanup: (() => Promise<void>)[],
+): Promise<RunningCoordinator> {
   const store = new Store(db);
-  const admin = await resolveAdminToken(opts, dbSpec, store);
+  const admin = await resolveAdminToken(opts, spec, store);
   const pubsub: Pubsub =
     db.kind === "postgres" ? new PostgresPubsub(dbSpec, (channel, payload) => db.query("SELECT pg_notify($1, $2)", [channel, payload]), log) : new InProcessPubsub();
-  const reinit = new ReinitService(store, pubsub, opts.ssePingMs ?? 15_000, log);
+  cleanup.push(() => pubsub.close());
+  const reinit = new ReinitService(store, pubsub, opts.ssePingMs ?? 15_000, log, opts.reinitRecheckMs);
+  cleanup.push(async () => reinit.closeAll());
   // Builds change who may authenticate: every replica drops its cached auth candidates.
   await pubsub.subscribe(BUILDS_CHANGED_CHANNEL, () => store.invalidateCandidates());
   pubsub.onReconnect(() => store.invalidateCandidates());
   // A failed claim build ends the waiting reinit streams of its workspace, on every replica.
-  await pubsub.subscribe(CLAIM_FAILED_CHANNEL, (workspaceId) => reinit.recheckWorkspace(workspaceId));
+  await pubsub.subscribe(CLAIM_FAILED_CHANNEL, (workspaceId) => void reinit.recheckWorkspace(workspaceId));
   const streams = new Set<SseStream>();
   const app = createApp({
     store,
@@ -104,9 +143,10 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<R
     log,
     reinit: (c, agent) => reinit.handler(c, agent),
     claim: (id, body) => reinit.claim(id, body),
-    onJobSucceeded: (jobId) => reinit.onJobSucceeded(jobId),
-    onJobFailed: (jobId) => reinit.onJobFailed(jobId),
+    onJobSucceeded: (jobId, tx) => reinit.onJobSucceeded(jobId, tx),
+    onJobFailed: (jobId, tx) => reinit.onJobFailed(jobId, tx),
     onAgentStarting: (agent) => reinit.agentStarting(agent),
+    openStreams: () => reinit.openStreams,
     onBuildCreated: async () => {
       store.invalidateCandidates();
       await pubsub.publish(BUILDS_CHANGED_CHANNEL, "");

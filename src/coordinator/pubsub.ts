@@ -1,5 +1,6 @@
 import pg from "pg";
 import { Backoff, sleep } from "../agent/backoff.js";
+import type { Transaction } from "./db/index.js";
 
 /** Postgres NOTIFY payloads must be shorter than 8000 bytes; channel names at most 63 bytes. */
 export const MAX_PAYLOAD_BYTES = 8000;
@@ -11,7 +12,11 @@ export type Listener = (payload: string) => void;
 export interface Pubsub {
   /** Resolves once the subscription is active; returns the unsubscribe function. */
   subscribe(channel: string, listener: Listener): Promise<() => void>;
-  publish(channel: string, payload: string): Promise<void>;
+  /**
+   * Publishes now, or — given a transaction — if and only if it commits: Postgres sends a NOTIFY
+   * issued inside a transaction at commit, so a replica dying right after the commit loses nothing.
+   */
+  publish(channel: string, payload: string, tx?: Transaction): Promise<void>;
   /** Called after the pubsub lost and re-established its connection (events may have been missed). */
   onReconnect(listener: () => void): () => void;
   close(): Promise<void>;
@@ -40,9 +45,13 @@ export class InProcessPubsub implements Pubsub {
     };
   }
 
-  async publish(channel: string, payload: string): Promise<void> {
+  async publish(channel: string, payload: string, tx?: Transaction): Promise<void> {
     checkMessage(channel, payload);
-    for (const l of [...(this.channels.get(channel) ?? [])]) queueMicrotask(() => l(payload));
+    const deliver = () => {
+      for (const l of [...(this.channels.get(channel) ?? [])]) queueMicrotask(() => l(payload));
+    };
+    if (tx) tx.afterCommit(deliver);
+    else deliver();
   }
 
   onReconnect(): () => void {
@@ -64,6 +73,7 @@ export class PostgresPubsub implements Pubsub {
   private readonly channels = new Map<string, Set<Listener>>();
   private readonly reconnectListeners = new Set<() => void>();
   private closed = false;
+  private readonly closing = new AbortController();
   private everConnected = false;
 
   constructor(
@@ -87,7 +97,7 @@ export class PostgresPubsub implements Pubsub {
   private async connect(): Promise<void> {
     const backoff = new Backoff(100, 5_000);
     for (let attempt = 0; !this.closed; attempt++) {
-      const client = new pg.Client({ connectionString: this.url });
+      const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 5_000 });
       try {
         await client.connect();
         client.on("notification", (n) => {
@@ -107,7 +117,7 @@ export class PostgresPubsub implements Pubsub {
         await client.end().catch(() => undefined);
         const delay = backoff.next();
         this.log({ level: "warn", msg: "pubsub listener connect failed", error: (err as Error).message, retry_in_ms: delay });
-        await sleep(delay);
+        await sleep(delay, this.closing.signal);
       }
     }
   }
@@ -127,8 +137,12 @@ export class PostgresPubsub implements Pubsub {
     const first = !set;
     if (!set) this.channels.set(channel, (set = new Set()));
     set.add(listener);
-    await this.connection();
-    if (first && this.client) await this.client.query(`LISTEN "${channel}"`);
+    // Until the listener first connects, wait for it. While it reconnects, do not: the reconnect
+    // LISTENs every channel and then runs the reconnect listeners (the durable checks).
+    if (!this.everConnected) await this.connection();
+    else void this.connection();
+    const client = this.client;
+    if (first && client) await client.query(`LISTEN "${channel}"`).catch((err: Error) => this.lost(client, err));
     return () => {
       set!.delete(listener);
       if (set!.size === 0 && this.channels.get(channel) === set) {
@@ -138,9 +152,10 @@ export class PostgresPubsub implements Pubsub {
     };
   }
 
-  async publish(channel: string, payload: string): Promise<void> {
+  async publish(channel: string, payload: string, tx?: Transaction): Promise<void> {
     checkMessage(channel, payload);
-    await this.notify(channel, payload);
+    if (tx) await tx.query("SELECT pg_notify($1, $2)", [channel, payload]);
+    else await this.notify(channel, payload);
   }
 
   onReconnect(listener: () => void): () => void {
@@ -150,6 +165,7 @@ export class PostgresPubsub implements Pubsub {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.closing.abort();
     const c = this.client;
     this.client = undefined;
     await c?.end().catch(() => undefined);

@@ -4,6 +4,7 @@ import type { ServerResponse } from "node:http";
 import type { z } from "zod";
 import type { ClaimRequest } from "../sdk/admin.js";
 import { CLAIM_BUILD_FAILED, parseReinitEvent, PREBUILDS_SYSTEM_USER_ID, prebuildClaimedChannel, REINIT_REASON_PREBUILD_CLAIMED, REINIT_SSE, type ReinitEvent } from "../sdk/reinit.js";
+import type { Queryable, Transaction } from "./db/index.js";
 import { HttpError } from "./http-error.js";
 import type { Pubsub } from "./pubsub.js";
 import type { AgentIdentity, Store } from "./store.js";
@@ -30,18 +31,30 @@ const claimFailed = (detail: string) => HttpError.conflict(CLAIM_BUILD_FAILED, d
  */
 export class ReinitService {
   private readonly streams = new Set<ServerResponse>();
-  /** Durable re-checks of the open streams, by workspace (run when its claim build fails). */
-  private readonly rechecks = new Map<string, Set<() => void>>();
+  /** What each waiting stream does with a fresh durable decision, by workspace. */
+  private readonly waiting = new Map<string, Set<(d: Decision) => void>>();
+  private readonly sweep: NodeJS.Timeout;
+  private sweeping = false;
 
   constructor(
     private readonly store: Store,
     private readonly pubsub: Pubsub,
     private readonly pingMs: number,
     private readonly log: (e: Record<string, unknown>) => void,
-  ) {}
+    /**
+     * Every waiting stream re-runs its durable check this often: a backstop for an event that never
+     * arrived (a replica that died between commit and publish in an older version, a lost listener).
+     */
+    recheckMs = 30_000,
+  ) {
+    // After a listener reconnect, events may have been missed: the durable check covers them.
+    pubsub.onReconnect(() => void this.recheckAll());
+    this.sweep = setInterval(() => void this.recheckAll(), recheckMs);
+    this.sweep.unref();
+  }
 
-  private async state(workspaceId: string): Promise<ReinitState | undefined> {
-    const rows = await this.store.db.query<ReinitState>(
+  private async state(workspaceId: string, q: Queryable = this.store.db): Promise<ReinitState | undefined> {
+    const rows = await q.query<ReinitState>(
       `SELECT w.owner_id,
               (SELECT b.initiator_id FROM workspace_builds b WHERE b.workspace_id = w.id ORDER BY b.build_number ASC LIMIT 1) AS first_initiator_id,
               lb.initiator_id AS latest_initiator_id,
@@ -94,17 +107,28 @@ export class ReinitService {
   async handler(c: Context, agent: AgentIdentity): Promise<Response> {
     const res = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
     if (!res) throw new HttpError(500, { message: "Streaming is not available on this server." });
+    // The client may leave while we subscribe and check: then nothing is left behind.
+    let gone = res.destroyed;
+    const leave = () => (gone = true);
+    res.once("close", leave);
     const channel = prebuildClaimedChannel(agent.workspace_id);
     const pending: string[] = [];
     let onPayload: ((p: string) => void) | undefined;
     // 1. Subscribe first: an event fired during the durable check is buffered, not lost.
-    const unsubscribe = await this.pubsub.subscribe(channel, (p) => (onPayload ? onPayload(p) : pending.push(p)));
+    let unsubscribe: () => void = () => undefined;
     let decision: Decision;
     try {
+      unsubscribe = await this.pubsub.subscribe(channel, (p) => (onPayload ? onPayload(p) : pending.push(p)));
       decision = await this.decide(agent.workspace_id);
     } catch (err) {
       unsubscribe();
       throw err;
+    } finally {
+      res.off("close", leave);
+    }
+    if (gone || res.destroyed) {
+      unsubscribe();
+      return RESPONSE_ALREADY_SENT;
     }
     if (decision.kind === "regular") {
       unsubscribe();
@@ -128,10 +152,9 @@ export class ReinitService {
       done = true;
       clearInterval(ping);
       unsubscribe();
-      stopReconnect();
-      const waiting = this.rechecks.get(agent.workspace_id);
-      waiting?.delete(recheck);
-      if (waiting?.size === 0) this.rechecks.delete(agent.workspace_id);
+      const waiting = this.waiting.get(agent.workspace_id);
+      waiting?.delete(onDecision);
+      if (waiting?.size === 0) this.waiting.delete(agent.workspace_id);
       this.streams.delete(res);
       const n = (this.store.streaming.get(agent.id) ?? 1) - 1;
       if (n > 0) this.store.streaming.set(agent.id, n);
@@ -171,16 +194,13 @@ export class ReinitService {
       finish();
       this.log({ level: "info", msg: "claim build failed, reinit stream ended", agent: agent.name, agent_id: agent.id, workspace_id: agent.workspace_id });
     };
-    const recheck = () => {
-      this.decide(agent.workspace_id)
-        .then((d) => (d.kind === "deliver" ? deliver(d.event, true) : d.kind === "failed" ? fail(d.detail) : undefined))
-        .catch((err: Error) => this.log({ level: "warn", msg: "reinit recheck failed", error: err.message }));
+    const onDecision = (d: Decision) => {
+      if (d.kind === "deliver") deliver(d.event, true).catch((err: Error) => this.log({ level: "error", msg: "reinit delivery failed", error: err.message }));
+      else if (d.kind === "failed") fail(d.detail);
     };
-    // After a listener reconnect, events may have been missed: the durable check covers them.
-    const stopReconnect = this.pubsub.onReconnect(recheck);
-    let waiting = this.rechecks.get(agent.workspace_id);
-    if (!waiting) this.rechecks.set(agent.workspace_id, (waiting = new Set()));
-    waiting.add(recheck);
+    let waiting = this.waiting.get(agent.workspace_id);
+    if (!waiting) this.waiting.set(agent.workspace_id, (waiting = new Set()));
+    waiting.add(onDecision);
     onPayload = (payload) => {
       let event: ReinitEvent;
       try {
@@ -197,34 +217,55 @@ export class ReinitService {
   }
 
   /** The claimed prebuild whose claim build ran `jobId`, if it is one. */
-  private async claimOfJob(jobId: string): Promise<{ workspaceId: string; ownerId: string } | undefined> {
-    const rows = await this.store.db.query<{ workspace_id: string; initiator_id: string }>("SELECT workspace_id, initiator_id FROM workspace_builds WHERE job_id = $1", [jobId]);
+  private async claimOfJob(tx: Queryable, jobId: string): Promise<{ workspaceId: string; ownerId: string } | undefined> {
+    const rows = await tx.query<{ workspace_id: string; initiator_id: string }>("SELECT workspace_id, initiator_id FROM workspace_builds WHERE job_id = $1", [jobId]);
     const build = rows[0];
     if (!build) return undefined;
-    const s = await this.state(build.workspace_id);
+    const s = await this.state(build.workspace_id, tx);
     if (!s || s.first_initiator_id !== PREBUILDS_SYSTEM_USER_ID || build.initiator_id === PREBUILDS_SYSTEM_USER_ID || s.owner_id === PREBUILDS_SYSTEM_USER_ID) return undefined;
     return { workspaceId: build.workspace_id, ownerId: s.owner_id };
   }
 
-  /** A claim build failed: the waiting streams of its workspace, on every replica, end with the 409. */
-  async onJobFailed(jobId: string): Promise<void> {
-    const claim = await this.claimOfJob(jobId);
+  /** A claim build failed (in `tx`): at commit, the waiting streams of its workspace, on every replica, end with the 409. */
+  async onJobFailed(jobId: string, tx: Transaction): Promise<void> {
+    const claim = await this.claimOfJob(tx, jobId);
     if (!claim) return;
-    await this.pubsub.publish(CLAIM_FAILED_CHANNEL, claim.workspaceId);
+    await this.pubsub.publish(CLAIM_FAILED_CHANNEL, claim.workspaceId, tx);
     this.log({ level: "info", msg: "claim build failed", workspace_id: claim.workspaceId, job_id: jobId });
   }
 
-  /** Re-runs the durable check of every stream waiting on this workspace (after CLAIM_FAILED_CHANNEL). */
-  recheckWorkspace(workspaceId: string): void {
-    for (const recheck of [...(this.rechecks.get(workspaceId) ?? [])]) recheck();
+  /** Re-runs the durable check of the streams waiting on this workspace: one query for all of them. */
+  async recheckWorkspace(workspaceId: string): Promise<void> {
+    const streams = this.waiting.get(workspaceId);
+    if (!streams?.size) return;
+    try {
+      const decision = await this.decide(workspaceId);
+      for (const onDecision of [...streams]) onDecision(decision);
+    } catch (err) {
+      this.log({ level: "warn", msg: "reinit recheck failed", workspace_id: workspaceId, error: (err as Error).message });
+    }
   }
 
-  /** Publishes the claim when a claim build's job succeeds. */
-  async onJobSucceeded(jobId: string): Promise<void> {
-    const claim = await this.claimOfJob(jobId);
+  /** Re-checks every waiting stream, one workspace after the other (periodically, and after a listener reconnect). */
+  private async recheckAll(): Promise<void> {
+    if (this.sweeping) return;
+    this.sweeping = true;
+    try {
+      for (const workspaceId of [...this.waiting.keys()]) await this.recheckWorkspace(workspaceId);
+    } finally {
+      this.sweeping = false;
+    }
+  }
+
+  /**
+   * A claim build's job succeeded in `tx`: the claim is published in that transaction (a Postgres
+   * NOTIFY is delivered if and only if the success commits).
+   */
+  async onJobSucceeded(jobId: string, tx: Transaction): Promise<void> {
+    const claim = await this.claimOfJob(tx, jobId);
     if (!claim) return;
     const event: ReinitEvent = { workspace_id: claim.workspaceId, reason: REINIT_REASON_PREBUILD_CLAIMED, user_id: claim.ownerId };
-    await this.pubsub.publish(prebuildClaimedChannel(claim.workspaceId), JSON.stringify(event));
+    await this.pubsub.publish(prebuildClaimedChannel(claim.workspaceId), JSON.stringify(event), tx);
     this.log({ level: "info", msg: "prebuild claimed, reinit published", workspace_id: claim.workspaceId, owner_id: claim.ownerId });
   }
 
@@ -241,16 +282,22 @@ export class ReinitService {
       const { resources, tokens } = await this.store.resourcesOfJob(tx, latest[0].job_id);
       await tx.query("UPDATE workspaces SET owner_id = $2, updated_at = now() WHERE id = $1", [workspaceId, ownerId]);
       const build = await this.store.insertBuild(tx, { workspaceId, transition: "start", initiatorId: ownerId, resources, jobStatus: body.job, tokens });
+      if (body.job === "succeeded") await this.onJobSucceeded(build.jobId, tx);
       return build.jobId;
     });
-    this.log({ level: "info", msg: "prebuild claimed", workspace_id: workspaceId, owner: body.owner, job: body.job });
-    if (body.job === "succeeded") await this.onJobSucceeded(jobId);
+    this.log({ level: "info", msg: "prebuild claimed", workspace_id: workspaceId, owner: body.owner, job: body.job, job_id: jobId });
     const workspace = await this.store.workspace(this.store.db, workspaceId);
     return { workspace, build: workspace.latest_build };
   }
 
-  /** Ends every open stream (graceful shutdown). */
+  /** Open reinit streams (for /healthz). */
+  get openStreams(): number {
+    return this.streams.size;
+  }
+
+  /** Ends every open stream and stops the periodic re-checks (graceful shutdown). */
   closeAll(): void {
+    clearInterval(this.sweep);
     for (const res of [...this.streams]) res.end();
   }
 }

@@ -172,7 +172,23 @@ export class Store {
     return (await this.setting(key))!;
   }
 
-  /** Creates a build (and its job, resources and agents) as the next build of the workspace. */
+  /**
+   * Locks a workspace's row for the rest of the transaction (concurrent builds of it wait here) and
+   * returns its owner and latest build's job. 404 if unknown, 410 if deleted.
+   */
+  async lockWorkspace(tx: Queryable, workspaceId: string): Promise<{ owner_id: string; latest_job_id: string }> {
+    const rows = await tx.query<{ owner_id: string; deleted: boolean; latest_job_id: string }>(
+      `SELECT w.owner_id, w.deleted,
+              (SELECT b.job_id FROM workspace_builds b WHERE b.workspace_id = w.id ORDER BY b.build_number DESC LIMIT 1) AS latest_job_id
+         FROM workspaces w WHERE w.id = $1 FOR UPDATE`,
+      [workspaceId],
+    );
+    if (!rows[0]) throw HttpError.notFound("Workspace not found.", `No workspace with ID "${workspaceId}".`);
+    if (rows[0].deleted) throw HttpError.workspaceDeleted(workspaceId);
+    return rows[0];
+  }
+
+  /** Creates a build (and its job, resources and agents) as the next build of the workspace (lock it first: lockWorkspace). */
   async insertBuild(
     tx: Queryable,
     opts: {

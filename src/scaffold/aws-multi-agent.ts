@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { UsageError } from "../cli/errors.js";
+import { UsageError } from "../errors.js";
 import { AGENT_NAME_PATTERN } from "../template/names.js";
 import type { AwsMultiAgentOptions, GeneratedFile } from "./options.js";
 

@@ -1,6 +1,6 @@
 import { mkdir, mkdtemp, readdir, rename, rm, stat, writeFile, cp } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { UsageError } from "../cli/errors.js";
+import { UsageError } from "../errors.js";
 import type { GeneratedFile } from "./options.js";
 
 async function entries(dir: string): Promise<string[] | undefined> {

@@ -2,7 +2,7 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node
 import { tmpdir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { UsageError } from "../cli/errors.js";
+import { describeErrno, UsageError } from "../errors.js";
 
 export interface SynthResult {
   stacks: { name: string; dir: string; file: string }[];
@@ -46,6 +46,12 @@ function findAbsolutePaths(v: unknown, roots: string[], at = "$"): string[] {
   return [];
 }
 
+/** `--out` must be a directory (or not exist yet): checked before the app runs. */
+async function checkOutDir(dir: string): Promise<void> {
+  const st = await stat(dir).catch(() => undefined);
+  if (st && !st.isDirectory()) throw new UsageError(`--out ${dir} is not a directory`, "give a directory (created if missing) for cdk.tf.json", "E_SYNTH_OUT");
+}
+
 /**
  * Runs a cdktf app in-process: the module's default export receives the App (a module that builds
  * and synthesizes its own App on import also works). Writes one cdk.tf.json (plus assets) per stack
@@ -58,6 +64,7 @@ export async function synthesize(appFile: string, out: string): Promise<SynthRes
   } catch {
     throw new UsageError(`cdktf app ${appFile} not found`, "pass --app FILE or run in a directory with cdktf.json");
   }
+  await checkOutDir(resolve(out));
   const { App } = await import("cdktf");
   const work = await mkdtemp(join(tmpdir(), "provisioner-synth-"));
   try {
@@ -94,6 +101,7 @@ export async function synthesize(appFile: string, out: string): Promise<SynthRes
       staged.push({ from: dir, to: names.length === 1 ? resolve(out) : resolve(out, name), name });
     }
     for (const s of staged) {
+      await checkOutDir(s.to);
       // Never write over a directory that is not earlier synth output (e.g. `--out .` in a project).
       const existing = await readdir(s.to).catch(() => [] as string[]);
       if (existing.length > 0 && !existing.includes("cdk.tf.json")) {
@@ -101,9 +109,14 @@ export async function synthesize(appFile: string, out: string): Promise<SynthRes
       }
     }
     for (const s of staged) {
-      await mkdir(s.to, { recursive: true });
-      await rm(join(s.to, "assets"), { recursive: true, force: true });
-      await cp(s.from, s.to, { recursive: true });
+      try {
+        await mkdir(s.to, { recursive: true });
+        await rm(join(s.to, "assets"), { recursive: true, force: true });
+        await cp(s.from, s.to, { recursive: true });
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        throw new UsageError(`cannot write ${s.to}: ${describeErrno(code, (err as Error).message)}`, "choose an --out directory this user can write", "E_SYNTH_OUT");
+      }
       result.stacks.push({ name: s.name, dir: s.to, file: join(s.to, "cdk.tf.json") });
     }
     return result;

@@ -13,11 +13,11 @@ describe("provisioner coordinator (CLI)", () => {
     const first = spawnCli(["coordinator", "--db", join(dir, "db"), "--listen", "127.0.0.1:0", "--json", "--sse-ping", "200ms"]);
     const ready = await first.ready;
     expect(ready.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(ready.admin_token_file).toBe(join(dir, "admin-token"));
+    expect(ready.admin_token_file).toBe(join(dir, "db", "admin-token"));
     expect(statSync(ready.admin_token_file).mode & 0o777).toBe(0o600);
     expect(readFileSync(ready.admin_token_file, "utf8").trim()).toBe(ready.admin_token);
     const health = await (await fetch(`${ready.url}/healthz`)).json();
-    expect(health).toEqual({ status: "ok", database: "pglite" });
+    expect(health).toEqual({ status: "ok", database: "pglite", reinit_streams: 0 });
 
     const admin = new AdminClient(ready.url, ready.admin_token);
     const ws = await admin.createWorkspace({ name: "persist", prebuild: true, resources: [{ type: "vm", name: "dev", instance_id: "i-persist", agents: [{ name: "main" }] }] });

@@ -1,16 +1,30 @@
 import { readdir, readFile } from "node:fs/promises";
+import { UsageError } from "../../errors.js";
 
 /** One interface over PGlite (embedded) and a Postgres server (pg Pool). Parameterised SQL only. */
 export interface Queryable {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
 }
 
+export interface Transaction extends Queryable {
+  /** Runs `fn` once the transaction has committed (never when it rolls back). */
+  afterCommit(fn: () => void): void;
+}
+
+export type Health = { ok: true } | { ok: false; reason: string };
+
 export interface Database extends Queryable {
   readonly kind: "pglite" | "postgres";
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
+  /** Whether the database can serve now, and why not (disk full, unreachable, stopped after a fatal error). */
+  health(): Promise<Health>;
   close(): Promise<void>;
   /** Queries run so far (tests assert the auth lookup is O(1) queries). */
   readonly queryCount: number;
+}
+
+export interface DatabaseOptions {
+  log?: (event: Record<string, unknown>) => void;
 }
 
 const MIGRATIONS_DIR = new URL("../../../src/coordinator/migrations/", import.meta.url);
@@ -42,12 +56,25 @@ function splitStatements(sql: string): string[] {
     .filter(Boolean);
 }
 
-/** Opens `memory`, a PGlite data directory, or `postgres://…`. */
-export async function openDatabase(spec: string): Promise<Database> {
-  if (/^postgres(ql)?:\/\//.test(spec)) {
+export type DatabaseSpec = { kind: "memory" } | { kind: "postgres"; url: string } | { kind: "dir"; dir: string };
+
+/** Reads `--db`: `memory`, `postgres://…` (or `postgresql://`), or a directory; any other URL scheme is refused. */
+export function parseDatabaseSpec(spec: string): DatabaseSpec {
+  if (spec === "memory") return { kind: "memory" };
+  if (/^postgres(ql)?:\/\//i.test(spec)) return { kind: "postgres", url: spec };
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(spec);
+  if (scheme) throw new UsageError(`--db ${spec}: unknown database URL scheme "${scheme[1]}:"`, "use memory, a directory for the embedded database, or postgres://USER@HOST:PORT/DB", "E_DB_SPEC");
+  if (spec.trim() === "") throw new UsageError("--db is empty", "use memory, a directory (e.g. .provisioner/db), or postgres://…", "E_DB_SPEC");
+  return { kind: "dir", dir: spec };
+}
+
+/** Opens `memory`, a PGlite data directory (locked to this process), or `postgres://…`. */
+export async function openDatabase(spec: string, opts: DatabaseOptions = {}): Promise<Database> {
+  const parsed = parseDatabaseSpec(spec);
+  if (parsed.kind === "postgres") {
     const { openPostgres } = await import("./postgres.js");
-    return openPostgres(spec);
+    return openPostgres(parsed.url);
   }
   const { openPglite } = await import("./pglite.js");
-  return openPglite(spec === "memory" ? undefined : spec);
+  return openPglite(parsed.kind === "dir" ? parsed.dir : undefined, opts);
 }
