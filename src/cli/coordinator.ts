@@ -56,11 +56,16 @@ export const coordinatorCommand = defineCommand({
           log({ level: "error", msg: `shutdown did not finish within ${SHUTDOWN_DEADLINE_MS / 1000} s, exiting` });
           process.exit(1);
         }, SHUTDOWN_DEADLINE_MS).unref();
+        const exit = (code: number) => {
+          resolve(code);
+          // A database left unclosed (full disk) may keep handles open: end anyway, once output is written.
+          setTimeout(() => process.exit(code), 200).unref();
+        };
         running.close().then(
-          () => resolve(0),
+          () => exit(0),
           (err: Error) => {
             log({ level: "error", msg: "shutdown failed", error: err.message });
-            resolve(1);
+            exit(1);
           },
         );
       };

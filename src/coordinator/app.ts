@@ -135,7 +135,7 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
 const LAUNCHER = /^coder-(linux|darwin)-(amd64|arm64|armv7)$/;
 const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** A recent storage failure keeps /healthz degraded this long (a Postgres server's full disk is only seen by its errors). */
+/** A storage failure keeps /healthz degraded this long, unless a write succeeds (a Postgres server's full disk is only seen by its errors). */
 const STORAGE_FAILURE_WINDOW_MS = 30_000;
 
 export function createApp(deps: AppDeps): Hono<Env> {
@@ -157,6 +157,11 @@ export function createApp(deps: AppDeps): Hono<Env> {
       if (http.status === 507 || http.status === 503) storageFailure = { at: Date.now(), reason: http.body.message };
     }
     return c.json(http.body, http.status, http.headers);
+  });
+  // A write that succeeds again ends the degraded state a storage failure began.
+  app.use(async (c, next) => {
+    await next();
+    if (storageFailure && c.req.method !== "GET" && c.req.method !== "HEAD" && c.res.status < 400) storageFailure = undefined;
   });
   app.notFound((c) => {
     const notAllowed = methods.notAllowed(c.req.method, c.req.path);
@@ -188,7 +193,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const recent = storageFailure && Date.now() - storageFailure.at < STORAGE_FAILURE_WINDOW_MS ? storageFailure : undefined;
     const reason = db.ok ? recent?.reason : db.reason;
     const streams = deps.openStreams?.() ?? 0;
-    if (reason) return c.json({ status: "degraded", reason, database: store.db.kind, reinit_streams: streams }, 503);
+    if (reason) return c.json({ status: "degraded", reason, database: store.db.kind, reinit_streams: streams }, 503, { "Retry-After": "1" });
     return c.json({ status: "ok", database: store.db.kind, reinit_streams: streams });
   });
 
@@ -370,8 +375,10 @@ export function createApp(deps: AppDeps): Hono<Env> {
     await deps.onBuildCreated?.();
     await afterBuild(workspaceId, result.jobId, startedAt);
     const ws = await store.workspace(store.db, workspaceId, { includeDeleted: true });
-    log({ level: "info", msg: "build created", workspace_id: workspaceId, build_number: ws.latest_build.build_number, transition: body.transition });
-    return c.json({ workspace: ws, build: ws.latest_build, agents: result.agents }, 201);
+    // This build, not the latest: another one may have been created since.
+    const build = await store.build(store.db, result.buildId);
+    log({ level: "info", msg: "build created", workspace_id: workspaceId, build_number: build.build_number, transition: body.transition });
+    return c.json({ workspace: ws, build, agents: result.agents }, 201);
   });
 
   app.post("/api/v2/provisioner/jobs/:id/complete", async (c) => {

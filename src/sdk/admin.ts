@@ -8,40 +8,43 @@ import { AgentAuthType } from "./auth.js";
 /** Admin API of the coordinator (ours, not coderd's): create workspaces, builds, complete jobs, claim prebuilds. */
 
 const NAME = /^[a-z0-9](-?[a-z0-9])*$/i;
+/** Limits as coderd's (names) or well above any real value (instance IDs, types); the body limit bounds the rest. */
+const name = (max: number) => z.string().max(max, `at most ${max} characters`).regex(NAME, "must match ^[a-z0-9](-?[a-z0-9])*$");
+const text = (max: number) => z.string().max(max, `at most ${max} characters`);
 
 const SLUG = /^[a-z0-9](-?[a-z0-9])*$/;
 
 /** A `coder_app`, with the coder provider's attribute names. */
 export const AdminAppSpec = z
   .object({
-    slug: z.string().regex(SLUG, "must match ^[a-z0-9](-?[a-z0-9])*$"),
-    display_name: z.string().optional(),
-    url: z.string().optional(),
+    slug: z.string().max(64, "at most 64 characters").regex(SLUG, "must match ^[a-z0-9](-?[a-z0-9])*$"),
+    display_name: text(255).optional(),
+    url: text(4096).optional(),
     command: z.string().optional(),
-    icon: z.string().default(""),
+    icon: text(4096).default(""),
     subdomain: z.boolean().default(false),
     share: z.enum(["owner", "authenticated", "public"]).default("owner"),
     external: z.boolean().default(false),
     open_in: z.enum(["slim-window", "tab"]).default("slim-window"),
     hidden: z.boolean().default(false),
-    group: z.string().optional(),
-    order: z.number().int().optional(),
-    healthcheck: z.object({ url: z.string().min(1), interval: z.number().int().min(1), threshold: z.number().int().min(1) }).optional(),
+    group: text(255).optional(),
+    order: z.number().int().min(-(2 ** 31)).max(2 ** 31 - 1).optional(),
+    healthcheck: z.object({ url: text(4096).min(1), interval: z.number().int().min(1).max(2 ** 31 - 1), threshold: z.number().int().min(1).max(2 ** 31 - 1) }).optional(),
   })
   .refine((a) => !(a.url && a.command), { message: "command conflicts with url", path: ["command"] });
 
 /** A `coder_script`, with the coder provider's attribute names (`timeout` in seconds, 0 = none). */
 export const AdminScriptSpec = z
   .object({
-    display_name: z.string().min(1),
+    display_name: text(255).min(1),
     script: z.string(),
-    icon: z.string().default(""),
+    icon: text(4096).default(""),
     run_on_start: z.boolean().default(false),
     run_on_stop: z.boolean().default(false),
-    cron: z.string().default(""),
+    cron: text(255).default(""),
     start_blocks_login: z.boolean().default(false),
-    timeout: z.number().int().min(0).default(0),
-    log_path: z.string().default(""),
+    timeout: z.number().int().min(0).max(2 ** 31 - 1).default(0),
+    log_path: text(4096).default(""),
   })
   .refine((s) => s.run_on_start || s.run_on_stop || s.cron !== "", { message: "at least one of run_on_start, run_on_stop or cron must be set", path: ["run_on_start"] })
   .refine((s) => !s.start_blocks_login || s.run_on_start, { message: "start_blocks_login requires run_on_start", path: ["start_blocks_login"] })
@@ -50,20 +53,20 @@ export type AdminScriptSpec = z.infer<typeof AdminScriptSpec>;
 
 /** A `coder_devcontainer`; `subagent` names the agent (in the same build, `parent` = this agent) its `subagent_id` stands for. */
 export const AdminDevcontainerSpec = z.object({
-  name: z.string().regex(NAME, "must match ^[a-z0-9](-?[a-z0-9])*$"),
-  workspace_folder: z.string().min(1),
-  config_path: z.string().default(""),
-  subagent: z.string().optional(),
+  name: name(64),
+  workspace_folder: text(4096).min(1),
+  config_path: text(4096).default(""),
+  subagent: text(64).optional(),
 });
 export type AdminDevcontainerSpec = z.infer<typeof AdminDevcontainerSpec>;
 
 export const AdminAgentSpec = z.object({
-  name: z.string().regex(NAME, "must match ^[a-z0-9](-?[a-z0-9])*$"),
+  name: name(64),
   auth: AgentAuthType.default("token"),
   os: z.enum(["linux", "darwin", "windows"]).default("linux"),
   arch: z.enum(["amd64", "armv7", "arm64"]).default("amd64"),
   /** Name of the parent agent in the same build (a dev-container sub-agent). */
-  parent: z.string().optional(),
+  parent: text(64).optional(),
   /** `coder_agent.env` (and `coder_env` resources): the environment of the agent's scripts. */
   env: z.record(z.string(), z.string()).default({}),
   /** `coder_agent.startup_script`/`shutdown_script`: Coder turns them into scripts ("Startup Script", "Shutdown Script"). */
@@ -77,9 +80,9 @@ export const AdminAgentSpec = z.object({
 export type AdminAgentSpec = z.infer<typeof AdminAgentSpec>;
 
 export const AdminResourceSpec = z.object({
-  type: z.string().min(1),
-  name: z.string().min(1),
-  instance_id: z.string().min(1).optional(),
+  type: text(255).min(1),
+  name: text(255).min(1),
+  instance_id: text(255).min(1).optional(),
   agents: z.array(AdminAgentSpec).default([]),
 });
 export type AdminResourceSpec = z.infer<typeof AdminResourceSpec>;
@@ -87,8 +90,8 @@ export type AdminResourceSpec = z.infer<typeof AdminResourceSpec>;
 export const JobOutcome = z.enum(["succeeded", "running"]);
 
 export const CreateWorkspaceRequest = z.object({
-  name: z.string().regex(NAME, "must match ^[a-z0-9](-?[a-z0-9])*$"),
-  owner: z.string().min(1).optional(),
+  name: name(32),
+  owner: text(64).min(1).optional(),
   prebuild: z.boolean().default(false),
   job: JobOutcome.default("succeeded"),
   resources: z.array(AdminResourceSpec).default([]),
@@ -97,7 +100,7 @@ export type CreateWorkspaceRequest = z.infer<typeof CreateWorkspaceRequest>;
 
 export const CreateBuildRequest = z.object({
   transition: z.enum(["start", "stop", "delete"]),
-  initiator: z.string().min(1).optional(),
+  initiator: text(64).min(1).optional(),
   resources: z.array(AdminResourceSpec).optional(),
   job: JobOutcome.default("succeeded"),
 });
@@ -105,12 +108,12 @@ export type CreateBuildRequest = z.infer<typeof CreateBuildRequest>;
 
 export const CompleteJobRequest = z.object({
   status: z.enum(["succeeded", "failed"]),
-  error: z.string().optional(),
+  error: text(65536).optional(),
 });
 export type CompleteJobRequest = z.infer<typeof CompleteJobRequest>;
 
 export const ClaimRequest = z.object({
-  owner: z.string().min(1),
+  owner: text(64).min(1),
   job: JobOutcome.default("succeeded"),
 });
 export type ClaimRequest = z.infer<typeof ClaimRequest>;

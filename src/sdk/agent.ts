@@ -6,7 +6,8 @@ export type LifecycleState = z.infer<typeof LifecycleState>;
 
 export const ReportLifecycleRequest = z.object({
   state: LifecycleState,
-  changed_at: z.string(),
+  /** RFC 3339 with a zone, as coderd agents send it (Go's time.Time). */
+  changed_at: z.iso.datetime({ offset: true }),
 });
 export type ReportLifecycleRequest = z.infer<typeof ReportLifecycleRequest>;
 

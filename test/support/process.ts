@@ -15,9 +15,13 @@ export interface Spawned {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts the built CLI as a child process (a long-running command: coordinator, imds, agent). */
-export function spawnCli(args: string[], env: Record<string, string | undefined> = {}): Spawned {
-  const child = spawn(process.execPath, [cliPath, ...args], { env: { ...process.env, NO_COLOR: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+/**
+ * Starts the built CLI as a child process (a long-running command: coordinator, imds, agent).
+ * `wrap` runs it through another command first, e.g. `nsenter -t PID -m --` (the fault suite).
+ */
+export function spawnCli(args: string[], env: Record<string, string | undefined> = {}, opts: { wrap?: string[] } = {}): Spawned {
+  const [command, ...prefix] = [...(opts.wrap ?? []), process.execPath];
+  const child = spawn(command, [...prefix, cliPath, ...args], { env: { ...process.env, NO_COLOR: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   const lines: string[] = [];
   const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
   let resolveReady: (v: Record<string, any>) => void;

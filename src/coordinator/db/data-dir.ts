@@ -1,7 +1,7 @@
 import { closeSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statfsSync, unlinkSync, writeSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { describeErrno, UsageError } from "../../errors.js";
 import { databaseErrorKind, errnoName } from "./errors.js";
 
@@ -62,7 +62,9 @@ export function checkDataDir(dir: string): { fresh: boolean } {
     if (err instanceof UsageError) throw err;
     if (errnoName(err) !== "ENOENT") throw dataDirError("read the database directory", dir, err);
     try {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      // The parents first: a recursive mkdir reports ENOENT where the leaf fails with EROFS or EACCES.
+      mkdirSync(dirname(resolve(dir)), { recursive: true });
+      mkdirSync(dir, { mode: 0o700 });
     } catch (mkErr) {
       throw dataDirError("create the database directory", dir, mkErr);
     }
