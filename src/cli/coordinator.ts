@@ -41,14 +41,8 @@ export const coordinatorCommand = defineCommand({
       if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") throw new UsageError(`cannot listen on ${args.listen}: address in use`, "choose another --listen port (0 picks a free one)");
       throw err;
     }
-    if (args.json) {
-      process.stdout.write(JSON.stringify({ url: running.url, access_url: running.accessUrl, admin_token: running.adminToken, admin_token_file: running.adminTokenFile ?? null, database: running.dbKind }) + "\n");
-    } else {
-      process.stdout.write(`coordinator listening on ${running.url} (database: ${running.dbKind})\n`);
-      if (running.adminTokenGenerated) process.stdout.write(`admin token (shown once${running.adminTokenFile ? `, stored in ${running.adminTokenFile}` : ""}): ${running.adminToken}\n`);
-      else if (running.adminTokenFile) process.stdout.write(`admin token: stored in ${running.adminTokenFile}\n`);
-    }
-    return new Promise<number>((resolve) => {
+    // Signal handlers first: whoever reads the ready line may signal at once.
+    const stopped = new Promise<number>((resolve) => {
       const stop = (signal: string) => {
         log({ level: "info", msg: "shutting down", signal });
         // Whatever hangs (a database that does not answer), the process ends within the deadline.
@@ -72,6 +66,14 @@ export const coordinatorCommand = defineCommand({
       process.once("SIGINT", () => stop("SIGINT"));
       process.once("SIGTERM", () => stop("SIGTERM"));
     });
+    if (args.json) {
+      process.stdout.write(JSON.stringify({ url: running.url, access_url: running.accessUrl, admin_token: running.adminToken, admin_token_file: running.adminTokenFile ?? null, database: running.dbKind }) + "\n");
+    } else {
+      process.stdout.write(`coordinator listening on ${running.url} (database: ${running.dbKind})\n`);
+      if (running.adminTokenGenerated) process.stdout.write(`admin token (shown once${running.adminTokenFile ? `, stored in ${running.adminTokenFile}` : ""}): ${running.adminToken}\n`);
+      else if (running.adminTokenFile) process.stdout.write(`admin token: stored in ${running.adminTokenFile}\n`);
+    }
+    return stopped;
   },
 });
 

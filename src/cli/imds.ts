@@ -38,13 +38,15 @@ export const imdsCommand = defineCommand({
       }
       throw err;
     }
-    if (args.json) process.stdout.write(JSON.stringify({ url: imds.url, cloud: imds.cloud, instance_id: imds.instanceId, keys: args.keys }) + "\n");
-    else process.stdout.write(`imds: ${args.cloud} instance ${args.instanceId} listening on ${imds.url}\n`);
-    await new Promise<void>((resolve) => {
+    // Signal handlers first: whoever reads the ready line may signal at once.
+    const stopped = new Promise<void>((resolve) => {
       const stop = () => imds.close().then(resolve, resolve);
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
     });
+    if (args.json) process.stdout.write(JSON.stringify({ url: imds.url, cloud: imds.cloud, instance_id: imds.instanceId, keys: args.keys }) + "\n");
+    else process.stdout.write(`imds: ${args.cloud} instance ${args.instanceId} listening on ${imds.url}\n`);
+    await stopped;
     return 0;
   },
 });

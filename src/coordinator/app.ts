@@ -305,6 +305,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
 
   app.get("/api/v2/workspaceagents/me/reinit", async (c) => {
     if (!deps.reinit) throw HttpError.notFound("Reinit is not available.");
+    // HEAD: the stream's headers, no stream (the handler writes to the socket itself).
+    if (c.req.method === "HEAD") return c.body(null, 200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" });
     return deps.reinit(c, c.get("agent"));
   });
 
