@@ -2,6 +2,8 @@ import { defineCommand } from "./command.js";
 import { UsageError } from "./errors.js";
 
 const TEMPLATES = ["aws-multi-agent"] as const;
+/** t3 is x86 only; Graviton's t4g is its arm64 twin. */
+const DEFAULT_INSTANCE_TYPE = { amd64: "t3.medium", arm64: "t4g.medium" } as const;
 
 export const initCommand = defineCommand({
   command: "init <template> [dir]",
@@ -12,7 +14,7 @@ export const initCommand = defineCommand({
       .positional("dir", { type: "string", describe: "Output directory (created; must be empty unless --force)", default: "aws-multi-agent" })
       .option("agents", { type: "string", default: "main,dev", describe: "Comma-separated agent names, one coder_agent each" })
       .option("region", { type: "string", default: "us-east-1", describe: "AWS region" })
-      .option("instance-type", { type: "string", default: "t3.medium", describe: "EC2 instance type" })
+      .option("instance-type", { type: "string", describe: "EC2 instance type [default: t3.medium for amd64, t4g.medium for arm64]" })
       .option("arch", { type: "string", default: "amd64", choices: ["amd64", "arm64"], describe: "Agent and AMI architecture" })
       .option("os", { type: "string", default: "linux", choices: ["linux"], describe: "Agent operating system" })
       .option("force", { type: "boolean", default: false, describe: "Write into a non-empty directory, overwriting generated files" })
@@ -30,7 +32,7 @@ export const initCommand = defineCommand({
     const options = checkAwsMultiAgentOptions({
       agents: args.agents,
       region: args.region,
-      instanceType: args.instanceType,
+      instanceType: args.instanceType ?? DEFAULT_INSTANCE_TYPE[args.arch as "amd64" | "arm64"] ?? "t3.medium",
       arch: args.arch,
       os: args.os,
     });
@@ -45,7 +47,7 @@ export const initCommand = defineCommand({
       for (const f of files) process.stdout.write(`  ${f.path}\n`);
       process.stdout.write(
         args.cdktf
-          ? `Next: cd ${args.dir} && npm install && npx provisioner synth\n`
+          ? `Next: cd ${args.dir} && npm install && npx provisioner synth   (package.json installs provisioner from ${(await import("../scaffold/cdktf.js")).PACKAGE_DIR})\n`
           : `Next: provisioner validate ${args.dir} && provisioner e2e ${args.dir}\n`,
       );
     }

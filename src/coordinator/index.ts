@@ -7,7 +7,7 @@ import { createIdentityVerifier, loadIdentityTrust, type IdentityTrust, type Ver
 import { adminTokenInDataDir, checkAdminToken, generateAdminToken } from "./admin-token.js";
 import { createApp } from "./app.js";
 import { dataDirError } from "./db/data-dir.js";
-import { databaseErrorKind, errnoName } from "./db/errors.js";
+import { errnoName } from "./db/errors.js";
 import { migrate, openDatabase, parseDatabaseSpec, type Database, type DatabaseSpec } from "./db/index.js";
 import { InProcessPubsub, PostgresPubsub, type Pubsub } from "./pubsub.js";
 import { CLAIM_FAILED_CHANNEL, ReinitService } from "./reinit.js";
@@ -89,7 +89,8 @@ async function openAndMigrate(dbSpec: string, spec: DatabaseSpec, log: (e: Recor
     return db;
   } catch (err) {
     await db.close().catch(() => undefined);
-    if (spec.kind === "dir" && (databaseErrorKind(err) !== undefined || errnoName(err))) throw dataDirError("set up the database in", spec.dir, err);
+    // On a data directory, whatever stops the schema (full disk, I/O) is the directory's problem: one line.
+    if (spec.kind === "dir") throw dataDirError("set up the database in", spec.dir, err);
     throw err;
   }
 }

@@ -1,7 +1,10 @@
 import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 import type { AwsMultiAgentOptions, GeneratedFile } from "./options.js";
 
 const TEMPLATE_DIR = new URL("../../templates/aws-multi-agent-cdktf/", import.meta.url);
+/** This package's directory: the project depends on it by path (`file:`), as it is not on a registry. */
+export const PACKAGE_DIR = fileURLToPath(new URL("../../", import.meta.url)).replace(/\/$/, "");
 
 /**
  * Renders the `init aws-multi-agent --cdktf` project: a small TypeScript cdktf program that builds
@@ -9,10 +12,10 @@ const TEMPLATE_DIR = new URL("../../templates/aws-multi-agent-cdktf/", import.me
  */
 export async function renderCdktfProject(options: AwsMultiAgentOptions): Promise<GeneratedFile[]> {
   const { default: Handlebars } = await import("handlebars");
-  const pkg = JSON.parse(await readFile(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
   const context = {
     ...options,
-    version: pkg.version,
+    // JSON-escaped without its quotes: the path goes inside a JSON string.
+    packageDir: JSON.stringify(PACKAGE_DIR).slice(1, -1),
     agentCount: options.agents.length,
     agentList: options.agents.join(", "),
     sortedAgentList: [...options.agents].sort().join(", "),

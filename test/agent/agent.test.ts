@@ -1,8 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startCoordinator, type RunningCoordinator } from "../../src/coordinator/index.js";
@@ -11,6 +9,7 @@ import { startImds, type RunningImds } from "../../src/imds/server.js";
 import { AdminClient } from "../../src/sdk/admin-client.js";
 import { runCli } from "../support/cli.js";
 import { spawnCli, type Spawned } from "../support/process.js";
+import { tempDir } from "../support/tmp.js";
 
 /** A loopback proxy in front of the coordinator that counts reinit requests. */
 async function countingProxy(target: string): Promise<{ url: string; reinitRequests: () => number; close: () => void }> {
@@ -44,7 +43,7 @@ describe("provisioner agent against imds + coordinator (real processes and serve
   const agents: Spawned[] = [];
 
   beforeAll(async () => {
-    keys = await loadOrCreateIdentityKeys(join(mkdtempSync(join(tmpdir(), "agent-")), "keys"));
+    keys = await loadOrCreateIdentityKeys(join(tempDir("agent-"), "keys"));
     coord = await startCoordinator({ listen: "127.0.0.1:0", db: "memory", trust: trustFromKeys(keys), adminToken: "admin", ssePingMs: 1000 });
     admin = new AdminClient(coord.url, "admin");
   });

@@ -1,5 +1,5 @@
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { execa } from "execa";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { workspaceContext } from "../../src/plan/context.js";
@@ -7,8 +7,9 @@ import { planTemplate } from "../../src/plan/plan.js";
 import { loadModule } from "../../src/template/load.js";
 import { repoRoot, runCli } from "../support/cli.js";
 import { renderAll } from "../support/render.js";
+import { tempDir } from "../support/tmp.js";
 
-const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
+const tmp = tempDir;
 const readJson = (p: string) => JSON.parse(readFileSync(p, "utf8")) as Record<string, any>;
 
 function summary(dir: string) {
@@ -61,18 +62,23 @@ describe("provisioner synth (cdktf)", () => {
     expect(r.stdout).toMatch(/0 errors, 0 warnings/);
   });
 
-  it("init --cdktf scaffolds a project that synthesizes the same template", async () => {
+  it("init --cdktf scaffolds a project that installs from this package's directory, type-checks against its .d.ts and synthesizes the same template", async () => {
     const dir = join(tmp("cdktf-init-"), "proj");
     const init = await runCli(["init", "aws-multi-agent", dir, "--cdktf"]);
     expect(init.exitCode).toBe(0);
+    expect(init.stdout).toContain(`installs provisioner from ${repoRoot.replace(/\/$/, "")}`);
     expect(readFileSync(join(dir, "main.ts"), "utf8")).toContain('from "provisioner/constructs"');
-    // As after `npm install`: the project resolves `provisioner` from its node_modules.
-    mkdirSync(join(dir, "node_modules"));
-    symlinkSync(repoRoot, join(dir, "node_modules", "provisioner"));
+    expect(readJson(join(dir, "package.json")).devDependencies).toEqual({ provisioner: `file:${repoRoot.replace(/\/$/, "")}` });
+    // `npm install` as the README says: nothing to fetch (the package comes from its directory).
+    const install = await execa("npm", ["install", "--offline", "--no-audit", "--no-fund", "--ignore-scripts"], { cwd: dir, reject: false });
+    expect(install.exitCode, install.stderr).toBe(0);
+    // The constructs are typed: the project type-checks (no implicit any from a missing .d.ts).
+    const tsc = await execa(process.execPath, [join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", dir], { reject: false });
+    expect(tsc.stdout + tsc.stderr).toBe("");
     const r = await runCli(["synth"], { cwd: dir });
     expect(r.exitCode).toBe(0);
     expect(readJson(join(dir, "template", "cdk.tf.json"))).toEqual(readJson(join(out, "cdk.tf.json")));
-  });
+  }, 120_000);
 
   it("exits 2 naming the file when the app is broken", async () => {
     const dir = tmp("broken-");

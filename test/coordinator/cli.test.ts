@@ -1,15 +1,15 @@
-import { mkdtempSync, readFileSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { AdminClient } from "../../src/sdk/admin-client.js";
 import { runCli } from "../support/cli.js";
 import { spawnCli } from "../support/process.js";
 import { openReinit } from "./support/sse.js";
+import { tempDir } from "../support/tmp.js";
 
 describe("provisioner coordinator (CLI)", () => {
   it("keeps its data and admin token (0600) in a PGlite dir, and shuts down cleanly on SIGTERM, ending streams", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "coord-cli-"));
+    const dir = tempDir("coord-cli-");
     const first = spawnCli(["coordinator", "--db", join(dir, "db"), "--listen", "127.0.0.1:0", "--json", "--sse-ping", "200ms"]);
     const ready = await first.ready;
     expect(ready.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);

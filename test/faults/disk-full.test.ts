@@ -159,8 +159,9 @@ describe.runIf(!unavailable)("disk full under PGlite (a tmpfs filled to the last
     fs.fill("filler2");
     const proc = fs.spawnCli(["coordinator", "--db", fresh, "--listen", "127.0.0.1:0", "--json"]);
     running.push(proc);
-    expect(await proc.exited).toBe(2);
+    const code = await proc.exited;
     const out = proc.lines.join("\n");
+    expect(code, out).toBe(2);
     expect(out).toMatch(new RegExp(`^provisioner: cannot (open|lock|set up) the database (in|directory) ${fresh}.*: no space left on device$`, "m"));
     expect(out).toMatch(/^ {2}fix: free space on the file system of/m);
     expect(out).not.toMatch(/\n\s+at /);

@@ -1,5 +1,3 @@
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import forge from "node-forge";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -17,13 +15,14 @@ import {
   type IdentityKeys,
   type IdentityVerifier,
 } from "../../src/identity/index.js";
+import { tempDir } from "../support/tmp.js";
 
 let keys: IdentityKeys;
 let other: IdentityKeys;
 let verifier: IdentityVerifier;
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), "identity-"));
+  const dir = tempDir("identity-");
   keys = await loadOrCreateIdentityKeys(join(dir, "a"));
   other = await loadOrCreateIdentityKeys(join(dir, "b"));
   verifier = createIdentityVerifier(trustFromKeys(keys));
@@ -37,7 +36,7 @@ async function rejects(p: Promise<unknown>, detail: RegExp): Promise<void> {
 
 describe("keys", () => {
   it("are created once and reused, also by a second concurrent caller", async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), "identity-")), "k");
+    const dir = join(tempDir("identity-"), "k");
     const [a, b] = await Promise.all([loadOrCreateIdentityKeys(dir), loadOrCreateIdentityKeys(dir)]);
     const c = await loadOrCreateIdentityKeys(dir);
     expect(c.aws.certificatePem).toBe(a.aws.certificatePem);

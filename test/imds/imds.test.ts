@@ -1,12 +1,11 @@
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createIdentityVerifier, loadOrCreateIdentityKeys, trustFromKeys } from "../../src/identity/index.js";
 import { runCli } from "../support/cli.js";
 import { spawnCli, type Spawned } from "../support/process.js";
+import { tempDir } from "../support/tmp.js";
 
-const keysDir = join(mkdtempSync(join(tmpdir(), "imds-")), "keys");
+const keysDir = join(tempDir("imds-"), "keys");
 const started: Spawned[] = [];
 afterAll(async () => {
   await Promise.all(started.map((s) => s.stop()));

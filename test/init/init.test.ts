@@ -1,14 +1,14 @@
 import { execa } from "execa";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { describe, expect, it } from "vitest";
 import { Evaluator, parseExpression, Value } from "../../src/template/hcl/index.js";
 import { repoRoot, runCli } from "../support/cli.js";
+import { tempDir } from "../support/tmp.js";
 
 const tfEnv = { TF_CLI_CONFIG_FILE: join(repoRoot, ".ci/terraformrc") };
-const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
+const tmp = tempDir;
 
 /** Renders a template file with Terraform itself (`terraform console`, no providers needed). */
 async function renderWithTerraform(file: string, vars: string): Promise<string> {
@@ -61,6 +61,18 @@ describe("provisioner init aws-multi-agent", () => {
       expect(cmd.slice(0, 5)).toEqual(["sudo", "-u", "coder", "env", `CODER_AGENT_NAME=${name}`]);
       expect(cmd.join(" ")).toContain(`coder-agent-${name}.log`);
     }
+  });
+
+  it("--arch arm64 picks an arm64 instance type (t3 is x86 only) unless --instance-type says otherwise", async () => {
+    const root = tmp("arch-");
+    await runCli(["init", "aws-multi-agent", join(root, "arm"), "--arch", "arm64"]);
+    const arm = readFileSync(join(root, "arm", "main.tf"), "utf8");
+    expect(arm).toMatch(/instance_type += "t4g\.medium"/);
+    expect(arm).toMatch(/arch += "arm64"/);
+    await runCli(["init", "aws-multi-agent", join(root, "x86")]);
+    expect(readFileSync(join(root, "x86", "main.tf"), "utf8")).toMatch(/instance_type += "t3\.medium"/);
+    await runCli(["init", "aws-multi-agent", join(root, "chosen"), "--arch", "arm64", "--instance-type", "m7g.large"]);
+    expect(readFileSync(join(root, "chosen", "main.tf"), "utf8")).toMatch(/instance_type += "m7g\.large"/);
   });
 
   it("writes one coder_agent and coder_agent_instance per agent", async () => {

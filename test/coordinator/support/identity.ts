@@ -1,7 +1,6 @@
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { awsIdentityDocument, loadOrCreateIdentityKeys, signAwsIdentityDocument, signAzureAttestedDocument, signGcpIdentityToken, type IdentityKeys } from "../../../src/identity/index.js";
+import { tempDir } from "../../support/tmp.js";
 
 export type Cloud = "aws" | "azure" | "gcp";
 
@@ -13,7 +12,7 @@ export const ROUTE = {
 } as const;
 
 export async function testKeys(): Promise<{ keys: IdentityKeys; other: IdentityKeys }> {
-  const dir = mkdtempSync(join(tmpdir(), "coord-keys-"));
+  const dir = tempDir("coord-keys-");
   return { keys: await loadOrCreateIdentityKeys(join(dir, "trusted")), other: await loadOrCreateIdentityKeys(join(dir, "untrusted")) };
 }
 
