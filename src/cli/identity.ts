@@ -1,4 +1,5 @@
 import { defineCommand } from "./command.js";
+import { describeErrno } from "../errors.js";
 import { UsageError } from "./errors.js";
 import { loadTrustFromArgs, withTrustOptions } from "./trust-options.js";
 
@@ -38,7 +39,7 @@ export const identityCommand = defineCommand({
       try {
         return await readFile(file);
       } catch (err) {
-        throw new UsageError(`cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, "check the path");
+        throw new UsageError(`cannot read ${what} ${file}: ${describeErrno((err as NodeJS.ErrnoException).code, (err as Error).message)}`, "check the path");
       }
     };
     // Every input is read and recognised before anything is verified or printed.

@@ -18,7 +18,7 @@ export const imdsCommand = defineCommand({
       .example("$0 imds --cloud aws --instance-id i-0123456789abcdef0", "then point the agent at the printed URL"),
   run: async (args) => {
     const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(args.listen);
-    if (!m) throw new UsageError(`invalid --listen ${JSON.stringify(args.listen)}`, "use HOST:PORT, e.g. 127.0.0.1:0");
+    if (!m || Number(m[2]) > 65535) throw new UsageError(`invalid --listen ${JSON.stringify(args.listen)}`, "use HOST:PORT (port 0–65535), e.g. 127.0.0.1:0");
     const host = m[1].replace(/^\[|\]$/g, "");
     if (!args.allowRemote && !/^(127\.\d+\.\d+\.\d+|localhost|::1)$/.test(host)) {
       throw new UsageError(`--listen ${host} is not a loopback address`, "listen on 127.0.0.1, or pass --allow-remote deliberately");

@@ -14,6 +14,7 @@ import { httpErrorOf } from "./error-response.js";
 import { HttpError } from "./http-error.js";
 import { LogStore } from "./logs.js";
 import { methodGuard } from "./methods.js";
+import { uuidParam as uuidPathParam } from "./params.js";
 import { InProcessPubsub, type Pubsub } from "./pubsub.js";
 import { registerAppRoutes } from "./routes/apps.js";
 import { registerContainerRoutes } from "./routes/containers.js";
@@ -102,7 +103,7 @@ const jsonType = (v: unknown): string => (Array.isArray(v) ? "array" : typeof v 
  * or a value of the wrong JSON type) is 400 `Request body must be valid JSON.`; what its validation
  * refuses (missing fields, bad values) is 400 `Validation failed.` with the fields.
  */
-export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
+export async function readJson<S extends z.ZodType>(c: Context, schema: S, opts: { allowNul?: boolean } = {}): Promise<z.infer<S>> {
   const text = await readBody(c);
   let raw: unknown;
   try {
@@ -110,8 +111,9 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
   } catch (err) {
     throw HttpError.badRequest("Request body must be valid JSON.", (err as Error).message);
   }
-  // Postgres text cannot hold NUL: refused here, with the field, not by the database.
-  const nul = fieldWithNul(raw);
+  // Postgres text cannot hold NUL: refused here, with the field, not by the database (log output,
+  // which coderd cleans instead, opts out).
+  const nul = opts.allowNul ? undefined : fieldWithNul(raw);
   if (nul !== undefined) throw HttpError.badRequest("Validation failed.", undefined, [{ field: nul || "body", detail: "must not contain NUL characters" }]);
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
@@ -148,6 +150,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   const isAdmin = adminTokenMatcher(deps.adminToken);
   const methods = methodGuard(app);
   let storageFailure: { at: number; reason: string } | undefined;
+  const sseStreams = deps.streams ?? new Set<SseStream>();
 
   app.onError((err, c) => {
     const http = httpErrorOf(err);
@@ -169,14 +172,12 @@ export function createApp(deps: AppDeps): Hono<Env> {
     return c.json({ message: "Route not found.", detail: `${c.req.method} ${c.req.path}` }, 404);
   });
 
-  /** A path parameter that must be a UUID (coderd's answer otherwise). */
-  const uuidParam = (c: Context, name = "id"): string => {
-    const value = c.req.param(name) ?? "";
-    if (UUID.test(value)) return value;
+  /** The `id` path parameter as a UUID (params.ts); a POST route shadowed by a GET `:id` route is a 405 first. */
+  const uuidParam = (c: Context): string => {
     // e.g. GET /api/v2/workspaceagents/aws-instance-identity: a POST route, not an agent ID.
-    const notAllowed = methods.notAllowed(c.req.method, c.req.path, { staticOnly: true });
+    const notAllowed = UUID.test(c.req.param("id") ?? "") ? undefined : methods.notAllowed(c.req.method, c.req.path, { staticOnly: true });
     if (notAllowed) throw notAllowed;
-    throw HttpError.badRequest("Invalid UUID.", `${JSON.stringify(value.slice(0, 64))} is not a valid UUID.`);
+    return uuidPathParam(c, "id");
   };
   // coderd writes JSON as `application/json; charset=utf-8`; hono's c.json leaves the charset out. The
   // type is given at creation: reading the response's headers afterwards would cost the Node server
@@ -192,9 +193,10 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const db = await store.db.health();
     const recent = storageFailure && Date.now() - storageFailure.at < STORAGE_FAILURE_WINDOW_MS ? storageFailure : undefined;
     const reason = db.ok ? recent?.reason : db.reason;
-    const streams = deps.openStreams?.() ?? 0;
-    if (reason) return c.json({ status: "degraded", reason, database: store.db.kind, reinit_streams: streams }, 503, { "Retry-After": "1" });
-    return c.json({ status: "ok", database: store.db.kind, reinit_streams: streams });
+    // Open streams: reinit, and log follow plus workspace updates (a leak shows here first).
+    const counts = { reinit_streams: deps.openStreams?.() ?? 0, event_streams: sseStreams.size };
+    if (reason) return c.json({ status: "degraded", reason, database: store.db.kind, ...counts }, 503, { "Retry-After": "1" });
+    return c.json({ status: "ok", database: store.db.kind, ...counts });
   });
 
   // The agent "binary": a launcher for this package's CLI, so `./coder agent` runs `provisioner agent`.
@@ -324,7 +326,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.use("/api/v2/provisioner/*", admin);
   app.use("/api/v2/workspaces/*", actor);
 
-  const routeDeps: RouteDeps = { store, logs, pubsub, updates, log, streams: deps.streams ?? new Set(), ssePingMs: deps.ssePingMs ?? 15_000, actor, admin };
+  const routeDeps: RouteDeps = { store, logs, pubsub, updates, log, streams: sseStreams, ssePingMs: deps.ssePingMs ?? 15_000, actor, admin };
   registerLogRoutes(app, routeDeps);
   registerTimingRoutes(app, routeDeps);
   registerAppRoutes(app, routeDeps);

@@ -107,10 +107,6 @@ export class ReinitService {
   async handler(c: Context, agent: AgentIdentity): Promise<Response> {
     const res = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
     if (!res) throw new HttpError(500, { message: "Streaming is not available on this server." });
-    // The client may leave while we subscribe and check: then nothing is left behind.
-    let gone = res.destroyed;
-    const leave = () => (gone = true);
-    res.once("close", leave);
     const channel = prebuildClaimedChannel(agent.workspace_id);
     const pending: string[] = [];
     let onPayload: ((p: string) => void) | undefined;
@@ -123,10 +119,9 @@ export class ReinitService {
     } catch (err) {
       unsubscribe();
       throw err;
-    } finally {
-      res.off("close", leave);
     }
-    if (gone || res.destroyed) {
+    // The client left while we subscribed and checked (its 'close' has fired already): nothing stays behind.
+    if (res.destroyed) {
       unsubscribe();
       return RESPONSE_ALREADY_SENT;
     }

@@ -45,5 +45,7 @@ export function openSse(c: Context, pingMs: number, streams: Set<SseStream>): Ss
   };
   streams.add(stream);
   res.on("close", finish);
+  // A client that left while the route was still querying: its 'close' has fired already.
+  if (res.destroyed) finish();
   return stream;
 }

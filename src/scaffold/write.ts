@@ -1,6 +1,6 @@
 import { mkdir, mkdtemp, readdir, rename, rm, stat, writeFile, cp } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { UsageError } from "../errors.js";
+import { describeErrno, UsageError } from "../errors.js";
 import type { GeneratedFile } from "./options.js";
 
 async function entries(dir: string): Promise<string[] | undefined> {
@@ -19,7 +19,16 @@ async function entries(dir: string): Promise<string[] | undefined> {
  * written into a staging directory beside the target first, then moved into place.
  */
 export async function writeScaffold(dir: string, files: GeneratedFile[], opts: { force: boolean }): Promise<string[]> {
-  const target = resolve(dir);
+  try {
+    return await write(resolve(dir), dir, files, opts);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (err instanceof UsageError || !code) throw err;
+    throw new UsageError(`cannot write ${dir}: ${describeErrno(code, (err as Error).message)}`, "choose a DIR this user can write", "E_INIT_TARGET");
+  }
+}
+
+async function write(target: string, dir: string, files: GeneratedFile[], opts: { force: boolean }): Promise<string[]> {
   const existing = await entries(target);
   if (existing && existing.length > 0 && !opts.force) {
     throw new UsageError(`${dir} is not empty`, "choose an empty or new directory, or pass --force to overwrite", "E_INIT_NOT_EMPTY");

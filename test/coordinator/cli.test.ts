@@ -17,7 +17,7 @@ describe("provisioner coordinator (CLI)", () => {
     expect(statSync(ready.admin_token_file).mode & 0o777).toBe(0o600);
     expect(readFileSync(ready.admin_token_file, "utf8").trim()).toBe(ready.admin_token);
     const health = await (await fetch(`${ready.url}/healthz`)).json();
-    expect(health).toEqual({ status: "ok", database: "pglite", reinit_streams: 0 });
+    expect(health).toEqual({ status: "ok", database: "pglite", reinit_streams: 0, event_streams: 0 });
 
     const admin = new AdminClient(ready.url, ready.admin_token);
     const ws = await admin.createWorkspace({ name: "persist", prebuild: true, resources: [{ type: "vm", name: "dev", instance_id: "i-persist", agents: [{ name: "main" }] }] });

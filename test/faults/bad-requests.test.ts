@@ -55,7 +55,7 @@ for (const backend of BACKENDS) {
       return { status: res.status, allow: res.headers.get("allow"), text, json: text.startsWith("{") ? (JSON.parse(text) as Record<string, any>) : undefined };
     };
 
-    it("ids that are not UUIDs: 400 Invalid UUID.", async () => {
+    it('ids that are not UUIDs: 400 Invalid UUID "…". (coderd\'s words), on every route with one', async () => {
       for (const [method, path, body] of [
         ["GET", "/api/v2/workspaces/not-a-uuid"],
         ["GET", "/api/v2/workspaces/%00"],
@@ -64,11 +64,17 @@ for (const backend of BACKENDS) {
         ["POST", "/api/v2/provisioner/workspaces/x/builds", '{"transition":"start"}'],
         ["POST", "/api/v2/provisioner/jobs/' OR 1=1 --/complete", '{"status":"succeeded"}'],
         ["POST", "/api/v2/provisioner/workspaces/00000000-0000-0000-0000-00000000000g/claim", '{"owner":"x"}'],
+        ["POST", "/api/v2/provisioner/jobs/x/logs", '{"logs":[]}'],
+        ["GET", "/api/v2/workspaceagents/x/logs"],
+        ["GET", "/api/v2/workspaceagents/x/containers"],
+        ["GET", "/api/v2/workspacebuilds/x/timings"],
+        ["GET", `/api/v2/templateversions/${randomUUID()}/dry-run/x/logs`],
       ] as const) {
         const r = await send(method, path, { token: ADMIN, body });
         expect(r.status, `${method} ${path.slice(0, 60)}`).toBe(400);
-        expect(r.json!.message).toBe("Invalid UUID.");
+        expect(r.json!.message).toMatch(/^Invalid UUID ".*"\.$/);
       }
+      expect((await send("GET", `/api/v2/workspaces/${"a".repeat(10_000)}`, { token: ADMIN })).json!.message).toBe(`Invalid UUID "${"a".repeat(64)}…".`);
     });
 
     it("a wrong method: 405 with Allow (GET and HEAD on POST routes too)", async () => {
@@ -126,41 +132,71 @@ for (const backend of BACKENDS) {
       const ids = () => [randomUUID(), ws.id, ws.latest_build.job_id, ws.agents[0].id, prebuild.id, "me", "not-a-uuid", "%00", "%E2%80%AE", "1", "-1", "a".repeat(300), "00000000-0000-0000-0000-000000000000"];
       const strings = ["", " ", "\u0000", "a\u0000b", "x".repeat(5000), "é", "'; DROP TABLE users; --", "null", "yesterday", "2024-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "0000-01-01T00:00:00Z"];
       const values = (): unknown => pick([pick(strings), 0, -1, 1e308, 2 ** 53 + 1, true, null, [], {}, [pick(strings)], { a: pick(strings) }]);
+      /** A body close to what each route reads, with wrong types, NULs and missing fields mixed in. */
+      const bodies: [RegExp, () => Record<string, unknown>][] = [
+        [/\/builds$/, () => ({ transition: pick(["start", "stop", "delete", "bogus", 1]), initiator: values(), job: pick(["succeeded", "running", "failed", values()]) })],
+        [/\/complete$/, () => ({ status: pick(["succeeded", "failed", "running", values()]), error: values() })],
+        [/\/claim$/, () => ({ owner: values(), job: pick(["succeeded", "running", values()]) })],
+        [/report-lifecycle/, () => ({ state: pick(["starting", "ready", "bogus", values()]), changed_at: values() })],
+        [/instance-identity/, () => ({ signature: values(), document: values(), encoding: values(), json_web_token: values(), agent_name: values() })],
+        [/\/logs$/, () => ({ log_source_id: values(), logs: pick([[], values(), [{ created_at: values(), output: values(), level: values(), stage: values(), source: values() }]]) })],
+        [/log-source/, () => ({ id: values(), display_name: values(), icon: values() })],
+        [/script-timings/, () => ({ script_id: values(), start: values(), end: values(), exit_code: values(), stage: values(), status: values() })],
+        [/app-status/, () => ({ app_slug: values(), state: pick(["working", "idle", values()]), message: values(), uri: values() })],
+        [/app-health/, () => ({ healths: pick([values(), { [randomUUID()]: values() }]) })],
+        [/api-address/, () => ({ url: values() })],
+        [/\/timings$/, () => ({ timings: pick([values(), [{ started_at: values(), ended_at: values(), stage: values(), source: values(), action: values(), resource: values() }]]) })],
+      ];
+      const workspaceBody = (): Record<string, unknown> => ({
+        name: pick(["ok", ...strings]),
+        owner: values(),
+        prebuild: values(),
+        job: values(),
+        resources: pick([[], values(), [{ type: values(), name: values(), instance_id: values(), agents: [{ name: values(), auth: values(), parent: values(), apps: [{ slug: values() }], scripts: [{ display_name: values(), script: values(), timeout: values() }] }] }]]),
+      });
       const bodyFor = (path: string): string => {
-        const r = random();
-        if (r < 0.1) return pick(["", "{", "[]", "null", '"x"', "{\"a\":", "\u0000", "{}".repeat(3)]);
-        const base: Record<string, unknown> = path.includes("/builds")
-          ? { transition: pick(["start", "stop", "delete", "bogus", 1]), initiator: values(), job: pick(["succeeded", "running", "failed", values()]) }
-          : path.includes("/complete")
-            ? { status: pick(["succeeded", "failed", "running", values()]), error: values() }
-            : path.includes("/claim")
-              ? { owner: values(), job: pick(["succeeded", "running", values()]) }
-              : path.includes("report-lifecycle")
-                ? { state: pick(["starting", "ready", "bogus", values()]), changed_at: values() }
-                : path.includes("instance-identity")
-                  ? { signature: values(), document: values(), encoding: values(), json_web_token: values(), agent_name: values() }
-                  : { name: pick(["ok", ...strings]), owner: values(), prebuild: values(), job: values(), resources: pick([[], values(), [{ type: values(), name: values(), instance_id: values(), agents: [{ name: values(), auth: values(), parent: values(), apps: [{ slug: values() }], scripts: [{ display_name: values(), script: values(), timeout: values() }] }] }]]) };
-        for (const k of Object.keys(base)) if (random() < 0.3) delete base[k];
-        return JSON.stringify(base);
+        if (random() < 0.1) return pick(["", "{", "[]", "null", '"x"', '{"a":', "\u0000", "{}".repeat(3)]);
+        const body = (bodies.find(([re]) => re.test(path.split("?")[0]))?.[1] ?? workspaceBody)();
+        for (const k of Object.keys(body)) if (random() < 0.3) delete body[k];
+        return JSON.stringify(body);
       };
-      const routes = () => {
+      const routes = (): [path: string, method: string] => {
         const id = pick(ids());
-        return pick([
-          "/api/v2/provisioner/workspaces",
-          `/api/v2/provisioner/workspaces/${id}/builds`,
-          `/api/v2/provisioner/workspaces/${id}/claim`,
-          `/api/v2/provisioner/jobs/${id}/complete`,
-          `/api/v2/workspaces/${id}${pick(["", "?include_deleted=true", "?include_deleted=%00"])}`,
-          `/api/v2/workspaceagents/${id}`,
-          "/api/v2/workspaceagents/aws-instance-identity",
-          "/api/v2/workspaceagents/azure-instance-identity",
-          "/api/v2/workspaceagents/google-instance-identity",
-          "/api/v2/workspaceagents/me/manifest",
-          "/api/v2/workspaceagents/me/report-lifecycle",
-          `/api/v2/workspaceagents/me/reinit${pick(["", "?wait=true"])}`,
-          `/bin/${pick(["coder-linux-amd64", "coder-linux-x", "%00", "..%2F..%2Fetc%2Fpasswd"])}`,
-          "/healthz",
-          `/api/v2/${pick(strings).slice(0, 20)}`,
+        return pick<[string, string]>([
+          ["/api/v2/provisioner/workspaces", "POST"],
+          [`/api/v2/provisioner/workspaces/${id}/builds`, "POST"],
+          [`/api/v2/provisioner/workspaces/${id}/claim`, "POST"],
+          [`/api/v2/provisioner/jobs/${id}/complete`, "POST"],
+          [`/api/v2/provisioner/jobs/${id}/logs`, "POST"],
+          [`/api/v2/provisioner/jobs/${id}/timings`, "POST"],
+          ["/api/v2/provisioner/templateversions", "POST"],
+          [`/api/v2/provisioner/templateversions/${id}/dry-run`, "POST"],
+          [`/api/v2/workspaces/${id}${pick(["", "?include_deleted=true", "?include_deleted=%00"])}`, "GET"],
+          [`/api/v2/workspaceagents/${id}`, "GET"],
+          [`/api/v2/workspaceagents/${id}/logs${pick(["", "?format=text", "?after=-1", "?after=x", "?after=99999999999999999999", "?follow=true", "?format=text&follow=true", "?format=%00"])}`, "GET"],
+          [`/api/v2/workspaceagents/${id}/containers${pick(["", "?label=a=b", "?label=bad", "?label=%00=x"])}`, "GET"],
+          [`/api/v2/workspaceagents/${id}/containers/devcontainers/${pick(ids())}/recreate`, "POST"],
+          [`/api/v2/workspacebuilds/${id}/logs${pick(["", "?format=text", "?after=abc"])}`, "GET"],
+          [`/api/v2/workspacebuilds/${id}/timings`, "GET"],
+          [`/api/v2/templateversions/${id}/logs`, "GET"],
+          [`/api/v2/templateversions/${id}/dry-run/${pick(ids())}/logs`, "GET"],
+          [`/api/v2/users/${pick(["alice", "me", "%00", "a".repeat(300), "prebuilds", id])}/keys`, "POST"],
+          [`/api/v2/users/me/workspace-updates`, "GET"],
+          ["/api/v2/workspaceagents/aws-instance-identity", "POST"],
+          ["/api/v2/workspaceagents/azure-instance-identity", "POST"],
+          ["/api/v2/workspaceagents/google-instance-identity", "POST"],
+          ["/api/v2/workspaceagents/me/manifest", "GET"],
+          ["/api/v2/workspaceagents/me/report-lifecycle", "POST"],
+          ["/api/v2/workspaceagents/me/logs", "PATCH"],
+          ["/api/v2/workspaceagents/me/log-source", "POST"],
+          ["/api/v2/workspaceagents/me/script-timings", "POST"],
+          ["/api/v2/workspaceagents/me/app-status", "PATCH"],
+          ["/api/v2/workspaceagents/me/app-health", "POST"],
+          ["/api/v2/workspaceagents/me/api-address", "POST"],
+          [`/api/v2/workspaceagents/me/reinit${pick(["", "?wait=true"])}`, "GET"],
+          [`/bin/${pick(["coder-linux-amd64", "coder-linux-x", "%00", "..%2F..%2Fetc%2Fpasswd"])}`, "GET"],
+          ["/healthz", "GET"],
+          [`/api/v2/${pick(strings).slice(0, 20)}`, "GET"],
         ]);
       };
       const tokens = [ADMIN, ws.agents[0].auth_token, prebuild.agents[0].auth_token, randomUUID(), "", "x", "\u00e9", undefined];
@@ -168,14 +204,13 @@ for (const backend of BACKENDS) {
       const leaks: string[] = [];
       const N = 2_000;
       for (let i = 0; i < N; i++) {
-        const path = routes();
-        const reads = /\/api\/v2\/workspaces\/|\/workspaceagents\/[^/]+$|manifest|reinit|\/bin\/|healthz/.test(path) && !/instance-identity/.test(path);
-        const method = random() < 0.7 ? (reads ? "GET" : "POST") : pick(["GET", "POST", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"]);
+        const [path, routeMethod] = routes();
+        const method = random() < 0.7 ? routeMethod : pick(["GET", "POST", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"]);
         // Mostly the token the route wants, so the fuzz gets past authentication.
         let token = random() < 0.7 ? (path.includes("/me/") ? pick([ws.agents[0].auth_token, prebuild.agents[0].auth_token]) : ADMIN) : pick(tokens);
         if (token !== undefined && /[^\x20-\x7e]/.test(token)) token = encodeURIComponent(token);
         // Reinit streams of prebuilds wait: close them right away (the leak test covers them).
-        const r = path.includes("/reinit")
+        const r = /\/reinit|workspace-updates|follow=/.test(path)
           ? await fetch(new URL(path, coord.url), { method, headers: token === undefined ? {} : { "Coder-Session-Token": token }, signal: AbortSignal.timeout(300) }).then(
               async (res) => ({ status: res.status, text: res.headers.get("content-type")?.startsWith("text/event-stream") ? "" : await res.text() }),
               () => ({ status: 200, text: "" }),

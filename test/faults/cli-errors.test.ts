@@ -49,6 +49,9 @@ describe("user errors on the command line", () => {
       [["coordinator", "--db", "memory", "--listen", "127.0.0.1:0", "--access-url", "notaurl"], {}, /--access-url "notaurl" is not an http\(s\) URL/],
       [["coordinator", "--db", "memory", "--listen", "127.0.0.1:0", "--admin-token", ""], {}, /the admin token from --admin-token is empty/],
       [["e2e", "examples/templates/aws-multi-agent", "--timeout", "0s"], {}, /--timeout 0s is zero/],
+      [["imds", "--cloud", "aws", "--instance-id", "i-1", "--listen", "127.0.0.1:99999"], {}, /invalid --listen "127\.0\.0\.1:99999"/],
+      [["init", "aws-multi-agent", join(file, "t")], {}, /cannot write .*a-file\/t: not a directory/],
+      [["identity", "verify", "--cloud", "aws", dir], {}, /cannot read file .*: is a directory/],
     ];
     for (const [args, env, message] of cases) {
       const r = await runCli(args, { env });

@@ -59,7 +59,7 @@ describe.runIf(!unavailable)("disk full under PGlite (a tmpfs filled to the last
   const createWorkspace = (c: Coordinator, scriptBytes = 0) =>
     request(c, "POST", "/api/v2/provisioner/workspaces", {
       name: `w-${randomBytes(4).toString("hex")}`,
-      resources: [{ type: "vm", name: "dev", agents: [{ name: "main", scripts: scriptBytes ? [{ display_name: "big", script: randomBytes(scriptBytes / 2).toString("hex") }] : [] }] }],
+      resources: [{ type: "vm", name: "dev", agents: [{ name: "main", scripts: scriptBytes ? [{ display_name: "big", run_on_start: true, script: randomBytes(scriptBytes / 2).toString("hex") }] : [] }] }],
     });
 
   /** How far the current WAL segment is written (its last non-zero page). */

@@ -26,12 +26,12 @@ for (const backend of BACKENDS) {
       await drop?.();
     });
 
-    const health = async () => (await (await fetch(new URL("/healthz", coord.url))).json()) as { reinit_streams: number };
+    const health = async () => (await (await fetch(new URL("/healthz", coord.url))).json()) as { reinit_streams: number; event_streams: number };
 
     /** Sends the request and closes the socket right away (after `delayMs`), without reading the answer. */
-    const openAndLeave = (token: string, delayMs: number) =>
+    const openAndLeave = (token: string, delayMs: number, path = "/api/v2/workspaceagents/me/reinit?wait=true") =>
       new Promise<void>((resolve) => {
-        const u = new URL("/api/v2/workspaceagents/me/reinit?wait=true", coord.url);
+        const u = new URL(path, coord.url);
         const req = request({ host: u.hostname, port: u.port, path: u.pathname + u.search, headers: { "Coder-Session-Token": token } });
         req.on("error", () => resolve());
         req.on("close", () => resolve());
@@ -60,6 +60,19 @@ for (const backend of BACKENDS) {
       expect(await stream.nextData()).toMatchObject({ workspace_id: ws.id, reason: "prebuild_claimed" });
       await stream.ended;
       expect((await health()).reinit_streams).toBe(0);
+    }, 30_000);
+
+    it("the same for log-follow and workspace-updates streams", async () => {
+      const admin = new AdminClient(coord.url, ADMIN);
+      const ws = await admin.createWorkspace({ name: "leak2", resources: [{ type: "vm", name: "dev", agents: [{ name: "main" }] }] });
+      const busy = Array.from({ length: 50 }, (_, i) => admin.createWorkspace({ name: `busy2-${i}`, resources: [{ type: "vm", name: "dev", agents: [{ name: "main" }] }] }));
+      const paths = ["/api/v2/users/me/workspace-updates", `/api/v2/workspaceagents/${ws.agents[0].id}/logs?follow=true`];
+      await Promise.all([...busy, ...Array.from({ length: 100 }, (_, i) => openAndLeave(ADMIN, i % 2, paths[i % 2]))]);
+      const deadline = Date.now() + 5_000;
+      while ((await health()).event_streams > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const left = (await health()).event_streams;
+      console.info(`event streams (${backend.name}): 100 clients gone while the route queried, ${left} streams left open`);
+      expect(left).toBe(0);
     }, 30_000);
   });
 }

@@ -56,7 +56,7 @@ describe("provisioner identity verify (the coordinator's verifier, for operators
     writeFileSync(notJwt, "hello");
     const cases = [
       [["identity", "verify", "--cloud", "gcp", notJwt], /not a JWT/],
-      [["identity", "verify", "--cloud", "azure", fixture("azure/rsa-2024.b64"), join(dir, "missing.b64")], /cannot read file .*missing\.b64: ENOENT/],
+      [["identity", "verify", "--cloud", "azure", fixture("azure/rsa-2024.b64"), join(dir, "missing.b64")], /cannot read file .*missing\.b64: no such file or directory/],
       [["identity", "verify", "--cloud", "azure", "--at", "yesterday", fixture("azure/rsa-2024.b64")], /--at "yesterday" is not an RFC 3339 time/],
       [["identity", "verify", "--cloud", "aws", fixture("aws/document.json")], /without its signature: pass the signature file with --signature/],
       [["identity", "verify", "--cloud", "aws", "--aws-certificate", notJwt, "--signature", fixture("aws/signature.txt"), fixture("aws/document.json")], /holds no PEM certificate/],

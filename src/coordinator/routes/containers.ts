@@ -5,7 +5,7 @@ import { agentWorkspace, authorize } from "../actor.js";
 import { readJson } from "../app.js";
 import { HttpError } from "../http-error.js";
 import type { App, AppContext, RouteDeps } from "./context.js";
-import { uuidParam } from "./logs.js";
+import { uuidParam } from "../params.js";
 
 /** Parses repeated `label=k=v` query parameters (SPEC §5): anything but exactly `key=value` → 400. */
 export function parseLabels(values: string[]): Map<string, string> {

@@ -4,6 +4,7 @@ import { agentWorkspace, authorize, buildWorkspace } from "../actor.js";
 import { readJson } from "../app.js";
 import { HttpError } from "../http-error.js";
 import { agentLogsChannel, jobLogsChannel } from "../logs.js";
+import { uuidParam } from "../params.js";
 import { serialized } from "../serial.js";
 import { openSse } from "../sse.js";
 import type { App, AppContext, RouteDeps } from "./context.js";
@@ -39,13 +40,6 @@ export function parseLogQuery(c: AppContext): LogQuery {
   return { after, format, follow };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export function uuidParam(c: AppContext, name: string): string {
-  const v = c.req.param(name) ?? "";
-  if (!UUID.test(v)) throw HttpError.badRequest(`Invalid UUID "${v}".`, `The ${name} in the path must be a UUID.`);
-  return v;
-}
-
 const text = (c: AppContext, body: string) => c.body(body, 200, { "Content-Type": "text/plain; charset=utf-8" });
 
 export function registerLogRoutes(app: App, deps: RouteDeps): void {
@@ -53,7 +47,7 @@ export function registerLogRoutes(app: App, deps: RouteDeps): void {
 
   // ---- agent side (our REST protocol; coderd agents use dRPC) ----
   app.patch("/api/v2/workspaceagents/me/logs", async (c) => {
-    const body = await readJson(c, PatchLogsRequest);
+    const body = await readJson(c, PatchLogsRequest, { allowNul: true });
     await logs.appendAgentLogs(c.get("agent").id, body.log_source_id, body.logs);
     return c.json({});
   });
@@ -108,7 +102,7 @@ export function registerLogRoutes(app: App, deps: RouteDeps): void {
   // ---- admin: provisioner job logs of builds run elsewhere (e2e's render and boot stages) ----
   app.post("/api/v2/provisioner/jobs/:id/logs", deps.admin, async (c) => {
     const jobId = uuidParam(c, "id");
-    const body = await readJson(c, AppendJobLogsRequest);
+    const body = await readJson(c, AppendJobLogsRequest, { allowNul: true });
     const exists = await store.db.query("SELECT 1 FROM provisioner_jobs WHERE id = $1", [jobId]);
     if (exists.length === 0) throw HttpError.notFound("Provisioner job not found.", `No job with ID "${jobId}".`);
     await logs.appendJobLogs(store.db, jobId, body.logs);

@@ -4,7 +4,7 @@ import { readJson } from "../app.js";
 import { HttpError } from "../http-error.js";
 import { iso, json, type StoredScript } from "../store.js";
 import type { App, RouteDeps } from "./context.js";
-import { uuidParam } from "./logs.js";
+import { uuidParam } from "../params.js";
 
 export function registerTimingRoutes(app: App, deps: RouteDeps): void {
   const { store } = deps;
