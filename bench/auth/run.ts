@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { awsIdentityDocument, loadOrCreateIdentityKeys, signAwsIdentityDocument } from "../../src/identity/index.js";
 import { AdminClient } from "../../src/sdk/admin-client.js";
-import { rssMiB, startJsonChild } from "../support/proc.js";
+import { rssMiB, startJsonChild, BENCH_ADMIN_TOKEN } from "../support/proc.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const INSTANCES = 1000;
@@ -43,9 +43,9 @@ function row(name: string, r: autocannon.Result, rss: number, baseline?: autocan
 
 async function coordinatorRun(db: string, label: string, baseline: autocannon.Result): Promise<string> {
   const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const { child, ready } = await startJsonChild(process.execPath, [...profile, join(root, "bin/provisioner.js"), "coordinator", "--db", db, "--listen", "127.0.0.1:0", "--trust-imds", keysDir, "--admin-token", "bench", "--json", "--log-format", "json"]);
+  const { child, ready } = await startJsonChild(process.execPath, [...profile, join(root, "bin/provisioner.js"), "coordinator", "--db", db, "--listen", "127.0.0.1:0", "--trust-imds", keysDir, "--json", "--log-format", "json"], { PROVISIONER_ADMIN_TOKEN: BENCH_ADMIN_TOKEN });
   try {
-    const admin = new AdminClient(ready.url, "bench");
+    const admin = new AdminClient(ready.url, BENCH_ADMIN_TOKEN);
     for (let i = 0; i < INSTANCES; i++) {
       await admin.createWorkspace({ name: `w${i}`, resources: [{ type: "aws_instance", name: "dev", instance_id: `i-${String(i).padStart(17, "0")}`, agents: [{ name: "main", auth: "aws-instance-identity" }, { name: "dev", auth: "aws-instance-identity" }] }] });
     }

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { AdminClient } from "../../src/sdk/admin-client.js";
-import { percentile, rssMiB, startJsonChild } from "../support/proc.js";
+import { percentile, rssMiB, startJsonChild, BENCH_ADMIN_TOKEN } from "../support/proc.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const STREAMS = Number(process.env.STREAMS ?? 10_000);
@@ -54,11 +54,11 @@ async function pool<T>(items: T[], concurrency: number, fn: (item: T, i: number)
 }
 
 function coordinator(db: string) {
-  return startJsonChild(process.execPath, [join(root, "bin/provisioner.js"), "coordinator", "--db", db, "--listen", "127.0.0.1:0", "--admin-token", "bench", "--json", "--log-format", "json"]);
+  return startJsonChild(process.execPath, [join(root, "bin/provisioner.js"), "coordinator", "--db", db, "--listen", "127.0.0.1:0", "--json", "--log-format", "json"], { PROVISIONER_ADMIN_TOKEN: BENCH_ADMIN_TOKEN });
 }
 
 async function scenario(label: string, streamUrl: string, claimUrl: string, streamPid: number): Promise<void> {
-  const admin = new AdminClient(claimUrl, "bench");
+  const admin = new AdminClient(claimUrl, BENCH_ADMIN_TOKEN);
   const t0 = performance.now();
   const workspaces: { id: string; token: string }[] = [];
   await pool(Array.from({ length: STREAMS }), 16, async (_x, i) => {

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { LogSender } from "../../src/agent/log-sender.js";
 import { AdminClient } from "../../src/sdk/admin-client.js";
-import { percentile, startJsonChild } from "../support/proc.js";
+import { percentile, startJsonChild, BENCH_ADMIN_TOKEN } from "../support/proc.js";
 
 const cli = fileURLToPath(new URL("../../bin/provisioner.js", import.meta.url));
 const RUNS = Number(process.env.RUNS ?? 5);
@@ -125,7 +125,7 @@ async function textRead(coord: Coordinator, admin: AdminClient): Promise<{ ms: n
   let bytes = 0;
   for (let i = 0; i < 5; i++) {
     const t0 = performance.now();
-    const res = await fetch(new URL(`/api/v2/workspaceagents/${ws.agents[0].id}/logs?format=text`, coord.url), { headers: { "Coder-Session-Token": "admin" } });
+    const res = await fetch(new URL(`/api/v2/workspaceagents/${ws.agents[0].id}/logs?format=text`, coord.url), { headers: { "Coder-Session-Token": BENCH_ADMIN_TOKEN } });
     const text = await res.text();
     ms.push(performance.now() - t0);
     lines = text.split("\n").length;
@@ -136,9 +136,9 @@ async function textRead(coord: Coordinator, admin: AdminClient): Promise<{ ms: n
 
 /** The coordinator runs as its own process (as in production): the load generator does not share its thread. */
 async function bench(name: string, db: string) {
-  const { child, ready: line } = await startJsonChild(process.execPath, [cli, "coordinator", "--db", db, "--listen", "127.0.0.1:0", "--admin-token", "admin", "--json"]);
+  const { child, ready: line } = await startJsonChild(process.execPath, [cli, "coordinator", "--db", db, "--listen", "127.0.0.1:0", "--json"], { PROVISIONER_ADMIN_TOKEN: BENCH_ADMIN_TOKEN });
   const coord: Coordinator = { url: String(line.url) };
-  const admin = new AdminClient(coord.url, "admin");
+  const admin = new AdminClient(coord.url, BENCH_ADMIN_TOKEN);
   try {
     const ready: Awaited<ReturnType<typeof startToReady>>[] = [];
     for (let r = 0; r < RUNS; r++) ready.push(await startToReady(coord, admin, r));

@@ -2,6 +2,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 
+/** The admin token of the coordinators the benchmarks start (given through PROVISIONER_ADMIN_TOKEN). */
+export const BENCH_ADMIN_TOKEN = "bench-admin-token-0123456789";
+
 /** Starts a child that prints a JSON ready line on stdout; resolves with it. */
 export async function startJsonChild(cmd: string, args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; ready: Record<string, any> }> {
   const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "ignore"] });

@@ -137,7 +137,7 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S, opts:
 const LAUNCHER = /^coder-(linux|darwin)-(amd64|arm64|armv7)$/;
 const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** A storage failure keeps /healthz degraded this long, unless a write succeeds (a Postgres server's full disk is only seen by its errors). */
+/** A Postgres server's full disk or lost connections are only seen by the errors they cause: /healthz stays degraded this long after one. */
 const STORAGE_FAILURE_WINDOW_MS = 30_000;
 
 export function createApp(deps: AppDeps): Hono<Env> {
@@ -160,11 +160,6 @@ export function createApp(deps: AppDeps): Hono<Env> {
       if (http.status === 507 || http.status === 503) storageFailure = { at: Date.now(), reason: http.body.message };
     }
     return c.json(http.body, http.status, http.headers);
-  });
-  // A write that succeeds again ends the degraded state a storage failure began.
-  app.use(async (c, next) => {
-    await next();
-    if (storageFailure && c.req.method !== "GET" && c.req.method !== "HEAD" && c.res.status < 400) storageFailure = undefined;
   });
   app.notFound((c) => {
     const notAllowed = methods.notAllowed(c.req.method, c.req.path);
@@ -191,7 +186,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
   // 200 ok, or 503 degraded with the reason (database stopped or unreachable, disk full).
   app.get("/healthz", async (c) => {
     const db = await store.db.health();
-    const recent = storageFailure && Date.now() - storageFailure.at < STORAGE_FAILURE_WINDOW_MS ? storageFailure : undefined;
+    // PGlite's own health is exact (stopped, space left); a Postgres server's is known from recent errors.
+    const recent = store.db.kind === "postgres" && storageFailure && Date.now() - storageFailure.at < STORAGE_FAILURE_WINDOW_MS ? storageFailure : undefined;
     const reason = db.ok ? recent?.reason : db.reason;
     // Open streams: reinit, and log follow plus workspace updates (a leak shows here first).
     const counts = { reinit_streams: deps.openStreams?.() ?? 0, event_streams: sseStreams.size };
