@@ -75,7 +75,7 @@ function topLevelHelp(): string {
   const width = Math.max(...commands.map((c) => c.command.length)) + "provisioner ".length;
   const lines = ["provisioner <command> [options]", "", DESCRIPTION, "", "Commands:"];
   for (const c of commands) lines.push(`  ${`provisioner ${c.command}`.padEnd(width)}  ${c.describe}`);
-  lines.push("", "Options:", "      --version  Show version number", "  -h, --help     Show help", "", "Run `provisioner <command> --help` for the options of a command.");
+  lines.push("", "Options:", "      --version  Show version number", "  -h, --help     Show help", "      --debug    Print stack traces of internal errors (also PROVISIONER_DEBUG=1)", "", "Run `provisioner <command> --help` for the options of a command.");
   return lines.join("\n") + "\n";
 }
 

@@ -43,7 +43,8 @@ export class ReinitService {
     private readonly log: (e: Record<string, unknown>) => void,
     /**
      * Every waiting stream re-runs its durable check this often: a backstop for an event that never
-     * arrived (a replica that died between commit and publish in an older version, a lost listener).
+     * arrived (a NOTIFY lost with a listener connection, a replica of an older version that died
+     * between its commit and its publish).
      */
     recheckMs = 30_000,
   ) {

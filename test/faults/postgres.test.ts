@@ -55,7 +55,6 @@ describe.runIf(testPostgresUrl !== undefined)("Postgres faults", () => {
     const a = await replica();
     const admin = new AdminClient(a.url, TOKEN);
     const ws = await admin.createWorkspace({ name: "load", resources: [{ type: "vm", name: "dev", instance_id: `i-${randomUUID()}`, agents: [{ name: "main" }] }] });
-    const agentToken = ws.agents[0].auth_token;
     const statuses = new Map<number, number>();
     let withoutRetryAfter = 0;
     let networkErrors = 0;
