@@ -11,6 +11,7 @@ export const e2eCommand = defineCommand({
       .option("timeout", { type: "string", default: "60s", describe: "How long agents may take per scenario (e.g. 30s, 2m)" })
       .option("keep", { type: "boolean", default: false, describe: "Keep the sandbox and logs, and print where" })
       .option("json", { type: "boolean", default: false, describe: "Print the report as JSON (for CI)" })
+      .option("logs", { type: "boolean", default: false, describe: "Print each agent's logs (as GET …/logs?format=text does) after the report" })
       .option("parameter", { type: "string", array: true, default: [] as string[], describe: "A template parameter, NAME=VALUE (repeatable; as `coder create --parameter`)" })
       .example("$0 e2e examples/templates/aws-multi-agent", "two agents on one EC2 instance")
       .example("$0 e2e . --scenario all --json", "start and prebuild-claim scenarios, machine-readable")
@@ -44,6 +45,7 @@ export const e2eCommand = defineCommand({
         timeoutMs,
         keep: args.keep,
         parameters,
+        logs: args.logs,
         signal: controller.signal,
         progress: (line) => {
           if (live) process.stderr.write(`  ${line}\n`);

@@ -22,8 +22,16 @@ export function formatReport(report: E2eReport, color: boolean): string {
     }
     const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
     for (const r of rows) out.push("  " + r.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd());
+    for (const a of s.agents) {
+      for (const sc of a.scripts) out.push(`  ${a.agent}: script "${sc.display_name}" ${sc.status}${sc.status === "ok" ? "" : ` (exit ${sc.exit_code})`} in ${(sc.duration_ms / 1000).toFixed(1)}s`);
+      for (const app of a.apps) out.push(`  ${a.agent}: app ${app.slug}${app.state ? ` ${app.state}${app.message ? `: ${app.message}` : ""}` : ""}`);
+    }
     for (const a of s.agents.filter((x) => x.result === "unsupported")) out.push(`  ${c("33", "-")} agent ${a.agent} not run: ${a.reason}`);
     for (const f of s.failures) out.push(`  ${c("31", "✗")} ${f}`);
+    for (const [agent, text] of Object.entries(s.logs ?? {})) {
+      out.push(`  logs of agent ${agent}:`);
+      for (const l of text.split("\n").filter((x) => x !== "")) out.push(`    ${l}`);
+    }
     out.push("");
   }
   for (const n of report.notes) out.push(`note: ${n}`);

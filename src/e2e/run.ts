@@ -10,6 +10,8 @@ import { join } from "node:path";
 import { startCoordinator, type RunningCoordinator } from "../coordinator/index.js";
 import { loadOrCreateIdentityKeys, trustFromKeys } from "../identity/index.js";
 import { startImds, type RunningImds } from "../imds/server.js";
+import { agentConfig } from "../plan/agent-config.js";
+import { analyzeBoot, droppedNote, nameFix, startLocation } from "../plan/agent-starts.js";
 import { workspaceContext } from "../plan/context.js";
 import { type Maybe, type PlannedAgent, type PlannedInstance, planTemplate } from "../plan/plan.js";
 import { AdminClient } from "../sdk/admin-client.js";
@@ -42,6 +44,10 @@ export interface AgentResult {
   server_message: string | null;
   reinits: number | null;
   log_file: string | null;
+  /** Each script's earliest run, as coderd records it (SPEC §7). */
+  scripts: { display_name: string; status: string; exit_code: number; duration_ms: number }[];
+  /** Apps and their newest status (SPEC §6). */
+  apps: { slug: string; state: string | null; message: string | null }[];
 }
 
 export interface ScenarioResult {
@@ -50,6 +56,8 @@ export interface ScenarioResult {
   failures: string[];
   agents: AgentResult[];
   duration_ms: number;
+  /** Agent logs as `GET …/logs?format=text` prints them, by agent (with --logs). */
+  logs?: Record<string, string>;
 }
 
 export interface E2eReport {
@@ -71,6 +79,8 @@ export interface E2eOptions {
   progress: (line: string) => void;
   /** Abort the run (SIGINT): every sandbox is stopped and removed. */
   signal?: AbortSignal;
+  /** Collect each agent's logs in the `format=text` shape (for --logs). */
+  logs?: boolean;
 }
 
 /** A bad input that stops the run before anything starts (exit 2). */
@@ -107,6 +117,9 @@ function instanceIdFor(cloud: string | undefined): string {
   if (cloud === "gcp") return String(BigInt("0x" + randomBytes(7).toString("hex")) + 1000000000000000n);
   return randomUUID();
 }
+
+/** Lifecycle states after which an agent will not become ready by itself. */
+const FINAL_NOT_READY = new Set(["start_error", "start_timeout", "shutting_down", "shutdown_error", "shutdown_timeout", "off"]);
 
 const UBUNTU = 'PRETTY_NAME="Ubuntu 22.04.4 LTS"\nNAME="Ubuntu"\nVERSION_ID="22.04"\nID=ubuntu\nID_LIKE=debian\n';
 
@@ -212,6 +225,11 @@ async function scenarioRun(config: ReturnType<typeof loadModule>, scenario: Scen
     const instanceIds = new Map<PlannedInstance, string>();
     const withAgents = plan.instances.filter((i) => i.agents.some((a) => a.count > 0));
     for (const inst of withAgents) instanceIds.set(inst, instanceIdFor(inst.cloud));
+    const configs = new Map(started.map((a) => [a.name, agentConfig(plan, a.name)]));
+    for (const [name, c] of configs) {
+      c.skipped.forEach((s) => notes.push(`agent ${name}: ${s}`));
+      if (c.devcontainers.length) notes.push(`agent ${name}: dev containers (${c.devcontainers.map((d) => d.name).join(", ")}) need a Docker engine; e2e does not start them`);
+    }
     const createdWs = await admin.createWorkspace({
       name: "e2e",
       ...(scenario === "prebuild" ? { prebuild: true } : { owner: "e2e-user" }),
@@ -221,7 +239,21 @@ async function scenarioRun(config: ReturnType<typeof loadModule>, scenario: Scen
         instance_id: inst.cloud ? instanceIds.get(inst) : undefined,
         agents: inst.agents
           .filter((a) => a.count > 0)
-          .map((a) => ({ name: a.name, auth: a.auth as "token", arch: (a.arch.known && a.arch.value === "arm64" ? "arm64" : "amd64") as "amd64", os: "linux" as const })),
+          .map((a) => {
+            const c = configs.get(a.name)!;
+            return {
+              name: a.name,
+              auth: a.auth as "token",
+              arch: (a.arch.known && a.arch.value === "arm64" ? "arm64" : "amd64") as "amd64",
+              os: "linux" as const,
+              env: c.env,
+              startup_script: c.startup_script,
+              startup_script_behavior: c.startup_script_behavior,
+              shutdown_script: c.shutdown_script,
+              apps: c.apps,
+              scripts: c.scripts,
+            };
+          }),
       })),
     });
     const createdByName = new Map(createdWs.agents.map((a) => [a.name, a]));
@@ -346,7 +378,8 @@ async function scenarioRun(config: ReturnType<typeof loadModule>, scenario: Scen
     while (!opts.signal?.aborted) {
       const s = await states();
       for (const { a } of active) if (s.get(a.name) === "ready" && !readyAt.has(a.name)) readyAt.set(a.name, Date.now() - launchedAt);
-      const pending = active.filter(({ a }) => !readyAt.has(a.name) && !refused(a) && !fatal(a));
+      // start_error and start_timeout are final: a startup script failed or ran past its timeout.
+      const pending = active.filter(({ a }) => !readyAt.has(a.name) && !refused(a) && !fatal(a) && !FINAL_NOT_READY.has(s.get(a.name) ?? ""));
       if (pending.length === 0 || Date.now() > deadline) break;
       // Agents whose init script never ran: the boot finished long ago and nothing wrote their log.
       const neverStarted = pending.filter(({ a }) => !existsSync(logOf(a)!));
@@ -358,9 +391,15 @@ async function scenarioRun(config: ReturnType<typeof loadModule>, scenario: Scen
     }
 
     const finalStates = await states();
+    const timings = await admin.buildTimings(createdWs.latest_build.id).catch(() => undefined);
+    const appStatuses = await admin.appStatuses(createdWs.id).catch(() => []);
+    const scriptsOf = (name: string) =>
+      (timings?.agent_script_timings ?? [])
+        .filter((t) => t.workspace_agent_name === name)
+        .map((t) => ({ display_name: t.display_name, status: t.status, exit_code: t.exit_code, duration_ms: Date.parse(t.ended_at) - Date.parse(t.started_at) }));
+    const appsOf = (name: string) => appStatuses.filter((x) => x.agent_name === name).map((x) => ({ slug: x.app.slug, state: x.app.statuses[0]?.state ?? null, message: x.app.statuses[0]?.message ?? null }));
     for (const { a, inst } of expected) {
-      const created = createdByName.get(a.name);
-      const base = { instance: inst.address, kind: inst.kind, instance_id: instanceIds.get(inst) ?? null, agent: a.name, auth: a.auth, authenticated_as: null, lifecycle: finalStates.get(a.name) ?? "unknown", time_to_ready_ms: null, http_status: null, server_message: null, reinits: null, log_file: null };
+      const base = { instance: inst.address, kind: inst.kind, instance_id: instanceIds.get(inst) ?? null, agent: a.name, auth: a.auth, authenticated_as: null, lifecycle: finalStates.get(a.name) ?? "unknown", time_to_ready_ms: null, http_status: null, server_message: null, reinits: null, log_file: null, scripts: scriptsOf(a.name), apps: appsOf(a.name) };
       const why = unsupported(a);
       if (why) {
         results.push({ ...base, result: "unsupported", reason: why });
@@ -384,13 +423,17 @@ async function scenarioRun(config: ReturnType<typeof loadModule>, scenario: Scen
         reason = neverStartedReason(sbox, a, inst);
       } else if (refusal) {
         result = "refused";
-        reason = `authentication refused with HTTP ${refusal.status}: ${String(refusal.message)}`;
+        reason = `authentication refused with HTTP ${refusal.status}: ${String(refusal.message)}${refusal.status === 409 || refusal.status === 404 ? whereStarted(inst, a, opts.dir) : ""}`;
       } else if (fatal(a) && !readyAt.has(a.name)) {
         result = "not_ready";
         reason = `the agent exited: ${fatal(a)!.slice("provisioner: ".length)}${tail(logFile, 2).length ? ` (${tail(logFile, 2).join(" | ")})` : ""}`;
       } else if (manifest && manifest.agent_name !== a.name) {
         result = "wrong_agent";
-        reason = `it authenticated as its sibling "${String(manifest.agent_name)}" (check its CODER_AGENT_NAME)`;
+        reason = `it authenticated as its sibling "${String(manifest.agent_name)}"${whereStarted(inst, a, opts.dir) || " (check its CODER_AGENT_NAME)"}`;
+      } else if (!readyAt.has(a.name) && FINAL_NOT_READY.has(finalStates.get(a.name) ?? "")) {
+        result = "not_ready";
+        const failing = base.scripts.filter((x) => x.status !== "ok");
+        reason = `its lifecycle ended ${finalStates.get(a.name)}${failing.length ? `: ${failing.map((x) => `script "${x.display_name}" ${x.status === "timed_out" ? "timed out" : x.status === "exit_failure" ? `exited ${x.exit_code}` : x.status}`).join(", ")}` : ""}`;
       } else if (!readyAt.has(a.name)) {
         result = "not_ready";
         reason = `it did not reach ready within ${opts.timeoutMs / 1000}s (lifecycle ${finalStates.get(a.name) ?? "unknown"})${tail(logFile, 3).length ? `; its log ends: ${tail(logFile, 3).join(" | ")}` : ""}`;
@@ -405,7 +448,6 @@ async function scenarioRun(config: ReturnType<typeof loadModule>, scenario: Scen
         server_message: refusal ? String(refusal.message) : null,
         log_file: logFile,
       });
-      void created;
       if (result !== "ok") failures.push(`agent ${a.name} ${result === "never_started" ? "never started" : result === "refused" ? "was refused" : result === "wrong_agent" ? "authenticated as another agent" : "was not ready"}: ${reason}`);
     }
     const exercised = results.filter((r) => r.result !== "unsupported");
@@ -418,7 +460,12 @@ async function scenarioRun(config: ReturnType<typeof loadModule>, scenario: Scen
         return logOf(a)!;
       });
     }
-    return { scenario, ok: failures.length === 0, failures, agents: results, duration_ms: Date.now() - t0 };
+    let logs: Record<string, string> | undefined;
+    if (opts.logs) {
+      logs = {};
+      for (const a of createdWs.agents) logs[a.name] = await admin.agentLogsText(a.id).catch(() => "");
+    }
+    return { scenario, ok: failures.length === 0, failures, agents: results, duration_ms: Date.now() - t0, logs };
   } finally {
     opts.signal?.removeEventListener("abort", onAbort);
     await Promise.all(sandboxes.map((s) => s.stop()));
@@ -429,6 +476,19 @@ async function scenarioRun(config: ReturnType<typeof loadModule>, scenario: Scen
 }
 
 /** Why an agent's init script never ran: the boot's last lines, units that failed, device waits. */
+/**
+ * The line that started an agent under the wrong name, read with the machine's rules from the boot
+ * that ran (its bootstrap's first comment names the agent): " — started by `…` at main.tf:42: …; fix: …".
+ */
+function whereStarted(inst: PlannedInstance, a: PlannedAgent, dir: string): string {
+  const names = inst.agents.map((x) => x.name);
+  const starts = analyzeBoot(inst.boot, names, (n) => `# coder_agent.${n}.init_script (provisioner e2e`).starts.get(a.name) ?? [];
+  const wrong = starts.find((st) => st.name !== a.name) ?? starts[0];
+  if (!wrong) return "";
+  const at = startLocation(inst, wrong, dir);
+  return ` — started by \`${wrong.command}\` at ${at.file}:${at.line} (${wrong.origin})${droppedNote(wrong, "CODER_AGENT_NAME")}; fix: ${nameFix(a.name, wrong)}`;
+}
+
 function neverStartedReason(sbox: InstanceSandbox, a: PlannedAgent, inst: PlannedInstance): string {
   const parts: string[] = [`nothing in the boot of ${inst.address} ran its init_script`];
   const boot = tail(sbox.hostPath("/var/log/provisioner/boot.log"), 6);

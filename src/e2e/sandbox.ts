@@ -244,7 +244,8 @@ export class InstanceSandbox {
     const init = [
       "#!/bin/sh",
       "# pid 1 of the instance: forwarders, the boot script, then wait for ever (its exit ends every process).",
-      `${process.execPath} ${SHIM} forward ${sockets.map(([p, s]) => `127.0.0.1:${p}=${s}`).join(" ")} &`,
+      `${process.execPath} ${SHIM} forward /.provisioner/network.ready ${sockets.map(([p, s]) => `127.0.0.1:${p}=${s}`).join(" ")} &`,
+      "n=0; while [ ! -e /.provisioner/network.ready ] && [ $n -lt 1000 ]; do sleep 0.01; n=$((n + 1)); done",
       "/bin/sh /.provisioner/boot.sh > /var/log/provisioner/boot.log 2>&1 &",
       "while :; do sleep 3600 & wait $!; done",
       "",

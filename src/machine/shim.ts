@@ -237,8 +237,16 @@ function network(tool: string, args: string[]): number {
   return tool === "curl" ? 6 : 4;
 }
 
-/** Forwards TCP ports inside the sandbox's network namespace to unix sockets the host serves. */
-function forward(specs: string[]): void {
+/**
+ * Forwards TCP ports inside the sandbox's network namespace to unix sockets the host serves; creates
+ * `readyFile` once every port listens (a machine's network is up before its boot scripts run).
+ */
+function forward([readyFile, ...specs]: string[]): void {
+  let listening = 0;
+  const ready = () => {
+    if (++listening >= specs.length) writeFileSync(readyFile, "");
+  };
+  if (specs.length === 0) ready();
   for (const spec of specs) {
     const [listen, socket] = spec.split("=");
     const port = Number(listen.split(":").pop());
@@ -251,7 +259,7 @@ function forward(specs: string[]): void {
       };
       c.on("error", close);
       u.on("error", close);
-    }).listen(port, "127.0.0.1");
+    }).listen(port, "127.0.0.1", ready);
   }
 }
 

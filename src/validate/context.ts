@@ -2,7 +2,7 @@ import { workspaceContext } from "../plan/context.js";
 import { planTemplate, type PlannedInstance } from "../plan/plan.js";
 import type { Attr, ModuleConfig } from "../template/config.js";
 import { EvalError, type Value } from "../template/hcl/index.js";
-import { analyzeBoot, type BootAnalysis, markedInitScript } from "./agent-starts.js";
+import { analyzeBoot, type BootAnalysis, markedInitScript } from "../plan/agent-starts.js";
 import type { RuleContext } from "./rule.js";
 
 /** Plans the template as a started workspace of a real user, with each init_script carrying a marker. */
@@ -14,6 +14,7 @@ export function createRuleContext(config: ModuleConfig): RuleContext {
   const cache = new Map<PlannedInstance, BootAnalysis>();
   return {
     plan,
+    dir: config.dir,
     boot(instance) {
       let a = cache.get(instance);
       if (!a) {

@@ -1,7 +1,7 @@
 import type { PlannedInstance, Plan } from "../plan/plan.js";
 import type { Attr } from "../template/config.js";
 import type { Value } from "../template/hcl/index.js";
-import type { BootAnalysis } from "./agent-starts.js";
+import type { BootAnalysis } from "../plan/agent-starts.js";
 
 export type Severity = "error" | "warning";
 
@@ -19,6 +19,8 @@ export interface Finding {
 export interface RuleContext {
   /** The template planned for a started workspace of a real user. */
   plan: Plan;
+  /** The template's directory (absolute), where findings' files are. */
+  dir: string;
   /** Where each instance's boot starts its agents (cached). */
   boot(instance: PlannedInstance): BootAnalysis;
   /** An attribute's value, or undefined when it cannot be evaluated (evaluation errors are their own rule). */

@@ -1,19 +1,6 @@
 import { IDENTITY_AUTH_CLOUD, type PlannedInstance } from "../../plan/plan.js";
-import type { AgentStart } from "../agent-starts.js";
+import { droppedNote, nameFix, startLocation } from "../../plan/agent-starts.js";
 import type { Rule, RuleFinding } from "../rule.js";
-
-/** Where a finding about an instance's boot points: the user data attribute, else the instance. */
-export function bootLocation(instance: PlannedInstance): { file: string; line: number } {
-  const b = instance.boot;
-  const attr = b.kind === "none" ? undefined : b.attr;
-  return attr ? { file: attr.file, line: attr.pos.line } : { file: instance.resource.file, line: instance.resource.pos.line };
-}
-
-/** "… is set before `sudo -u coder`, which resets the environment" — when a wrapper dropped it. */
-export function droppedNote(start: AgentStart, variable: string): string {
-  const d = start.dropped.find((x) => x.variable === variable);
-  return d ? `: ${variable}=${d.value} is set before \`${d.wrapper}\`, which does not pass it on (sudo resets the environment; su - and runuser -l start a clean one)` : "";
-}
 
 export const agentNameWiring: Rule = {
   id: "coder/agent-name-wiring",
@@ -21,7 +8,7 @@ export const agentNameWiring: Rule = {
   severity: "error",
   description:
     "Agents on one instance share its cloud instance ID. With several of them, Coder can only tell which agent is authenticating from CODER_AGENT_NAME; without it (or with a wrong name) the server answers 409 \"Multiple agents found with instance ID\" or 404. A variable set before `sudo` does not reach the command (env_reset).",
-  check({ plan, boot }) {
+  check({ plan, boot, dir }) {
     const out: RuleFinding[] = [];
     for (const instance of plan.instances) {
       const identity = instance.agents.filter((a) => a.count > 0 && a.auth in IDENTITY_AUTH_CLOUD);
@@ -30,15 +17,13 @@ export const agentNameWiring: Rule = {
       const analysis = boot(instance);
       for (const agent of identity) {
         for (const start of analysis.starts.get(agent.name) ?? []) {
-          const loc = bootLocation(instance);
+          const loc = startLocation(instance, start, dir);
           if (start.name === undefined) {
             const dropped = droppedNote(start, "CODER_AGENT_NAME");
             out.push({
               ...loc,
               message: `agent "${agent.name}" is started without CODER_AGENT_NAME (${start.origin}: ${start.command})${dropped}; ${identity.length} agents share ${instance.address}'s instance identity, so Coder answers 409 "Multiple agents found with instance ID"`,
-              hint: dropped
-                ? `pass it through the wrapper: \`sudo -u ${start.user} CODER_AGENT_NAME=${agent.name} sh -c "…"\` or \`sudo --preserve-env=CODER_AGENT_NAME -u ${start.user} …\``
-                : `start it with CODER_AGENT_NAME=${agent.name}, e.g. \`sudo -u coder CODER_AGENT_NAME=${agent.name} sh -c "…"\``,
+              hint: nameFix(agent.name, start),
             });
           } else if (start.name !== agent.name) {
             const sibling = names.includes(start.name);
@@ -47,7 +32,7 @@ export const agentNameWiring: Rule = {
               message: sibling
                 ? `agent "${agent.name}" is started with CODER_AGENT_NAME=${start.name} (${start.origin}): it would authenticate as its sibling "${start.name}"`
                 : `agent "${agent.name}" is started with CODER_AGENT_NAME=${start.name} (${start.origin}), which is no agent on ${instance.address} (agents: ${[...names].sort().join(", ")}); Coder answers 404`,
-              hint: `set CODER_AGENT_NAME=${agent.name} where "${agent.name}"'s init_script is started`,
+              hint: nameFix(agent.name, start),
             });
           }
         }

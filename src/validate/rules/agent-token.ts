@@ -1,5 +1,5 @@
 import type { Rule, RuleFinding } from "../rule.js";
-import { bootLocation, droppedNote } from "./agent-name-wiring.js";
+import { droppedNote, startLocation } from "../../plan/agent-starts.js";
 
 export const agentToken: Rule = {
   id: "coder/agent-token",
@@ -7,7 +7,7 @@ export const agentToken: Rule = {
   severity: "error",
   description:
     "An agent with auth = \"token\" (the default) authenticates with CODER_AGENT_TOKEN (or CODER_AGENT_TOKEN_FILE) from its environment; coder_agent.<name>.token must reach the process that runs its init_script — the container's env, an export before it, or a systemd unit's Environment=. Without it the agent cannot connect.",
-  check({ plan, boot }) {
+  check({ plan, boot, dir }) {
     const out: RuleFinding[] = [];
     for (const instance of plan.instances) {
       const analysis = boot(instance);
@@ -16,7 +16,7 @@ export const agentToken: Rule = {
           if (start.token !== undefined) continue;
           const dropped = droppedNote(start, "CODER_AGENT_TOKEN");
           out.push({
-            ...bootLocation(instance),
+            ...startLocation(instance, start, dir),
             message: `token agent "${agent.name}" is started without CODER_AGENT_TOKEN (${start.origin})${dropped}: it cannot authenticate`,
             hint:
               instance.family === "container"

@@ -1,5 +1,5 @@
 import type { Rule, RuleFinding } from "../rule.js";
-import { bootLocation } from "./agent-name-wiring.js";
+import { bootLocation } from "../../plan/agent-starts.js";
 
 export const initScriptUnused: Rule = {
   id: "coder/init-script-unused",

@@ -5,10 +5,12 @@
  * blobs), the commands that run those files, `sudo`/`su`/`runuser`/`env`/`sh -c` wrappers, exports
  * and systemd units, and reports the CODER_AGENT_NAME and CODER_AGENT_TOKEN the agent would see.
  */
+import { type Dirent, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { envCommand, su, sudo, type Env, type UserEntry, type UserLookup, WrapperError } from "../machine/environment.js";
 import { leadingAssignments, parseScript, type SimpleCommand } from "../machine/shell.js";
 import { execCommand, parseEnvironmentFile, parseUnit, SYSTEMD_ENV } from "../machine/systemd.js";
-import type { BootPayload } from "../plan/plan.js";
+import type { BootPayload, PlannedInstance } from "./plan.js";
 import { commandText, interpretUserData, type UserDataPlan } from "../template/userdata.js";
 
 export const initScriptMarker = (agent: string): string => `__provisioner_init_script_${agent}__`;
@@ -187,7 +189,7 @@ function stateAt(script: string, p: number, st: State): State {
 /** The whole command that holds offset `p` (the outer line, not the line of a -c script). */
 function commandAt(text: string, p: number): string {
   const cmd = parseScript(text).find((c) => c.start <= p && p < Math.max(c.end, c.start + 1));
-  if (!cmd) return lineAt(text, p);
+  if (!cmd) return lineAt(text, p).slice(0, 200);
   const src = text.slice(cmd.start, cmd.end).trim();
   return (src.split("\n")[0] + (src.includes("\n") ? " …" : "")).slice(0, 160);
 }
@@ -195,7 +197,7 @@ function commandAt(text: string, p: number): string {
 function lineAt(text: string, p: number): string {
   const s = text.lastIndexOf("\n", p - 1) + 1;
   const e = text.indexOf("\n", p);
-  return text.slice(s, e < 0 ? text.length : e).trim().slice(0, 200);
+  return text.slice(s, e < 0 ? text.length : e).trim();
 }
 
 /** Files written by heredocs in a script (`cat > /path <<EOF … EOF`, `tee /path <<EOF`). */
@@ -236,9 +238,13 @@ export interface BootAnalysis {
 
 const CLOUD_INIT_ENV: Env = { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", LANG: "C.UTF-8" };
 
-export function analyzeBoot(boot: BootPayload, agents: string[]): BootAnalysis {
+/**
+ * @param markerOf a text unique to each agent's init_script as planned (validate plants
+ *   initScriptMarker; e2e finds the comment line of its bootstrap).
+ */
+export function analyzeBoot(boot: BootPayload, agents: string[], markerOf: (agent: string) => string = initScriptMarker): BootAnalysis {
   const starts = new Map<string, AgentStart[]>(agents.map((a) => [a, []]));
-  const markers = agents.map(initScriptMarker);
+  const markers = agents.map(markerOf);
   const mentioned = new Set<string>();
   const add = (agent: string, s: AgentStart) => {
     const list = starts.get(agent)!;
@@ -311,7 +317,7 @@ export function analyzeBoot(boot: BootPayload, agents: string[]): BootAnalysis {
           const touches = /^\s*(chmod|chown|chgrp|mkdir|touch|install|rm|ls|test|\[|cp|mv|ln)\b/.test(ln) && !/\b(sh|bash|exec|sudo|su|runuser|nohup|setsid)\b/.test(ln);
           if (writes || touches) continue;
           const st = stateAt(s.text, at, { env: CLOUD_INIT_ENV, user: "root", dropped: [] });
-          add(agent, result(inCarrier(st), s.origin, ln));
+          add(agent, result(inCarrier(st), s.origin, ln.slice(0, 200)));
         }
       }
       // 3. A systemd unit whose ExecStart runs it (or holds it), started by a command.
@@ -342,5 +348,85 @@ export function analyzeBoot(boot: BootPayload, agents: string[]): BootAnalysis {
   });
   return { starts, userData: ud, mentioned };
 }
+
+/** "… is set before `sudo -u coder`, which does not pass it on" — when a wrapper dropped the variable. */
+export function droppedNote(start: AgentStart, variable: string): string {
+  const d = start.dropped.find((x) => x.variable === variable);
+  return d ? `: ${variable}=${d.value} is set before \`${d.wrapper}\`, which does not pass it on (sudo resets the environment; su - and runuser -l start a clean one)` : "";
+}
+
+/** How to give an agent its name where it is started. */
+export function nameFix(agent: string, start: AgentStart): string {
+  return start.dropped.some((d) => d.variable === "CODER_AGENT_NAME")
+    ? `pass it through the wrapper: \`sudo -u ${start.user} CODER_AGENT_NAME=${agent} sh -c "…"\` or \`sudo --preserve-env=CODER_AGENT_NAME -u ${start.user} …\``
+    : start.name === undefined
+      ? `start it with CODER_AGENT_NAME=${agent}, e.g. \`sudo -u coder CODER_AGENT_NAME=${agent} sh -c "…"\``
+      : `set CODER_AGENT_NAME=${agent} where "${agent}"'s init_script is started`;
+}
+
+/** Where a finding about an instance's boot points: the user data attribute, else the instance. */
+export function bootLocation(instance: PlannedInstance): SourceLine {
+  const b = instance.boot;
+  const attr = b.kind === "none" ? undefined : b.attr;
+  return attr ? { file: attr.file, line: attr.pos.line } : { file: instance.resource.file, line: instance.resource.pos.line };
+}
+
+export interface SourceLine {
+  /** Relative to the template directory. */
+  file: string;
+  line: number;
+}
+
+const SKIP_DIRS = new Set(["node_modules", ".terraform", ".git"]);
+
+/** Text files of a template directory (its .tf, templates, scripts), for locating a command's line. */
+function sourceFiles(dir: string): { file: string; text: string }[] {
+  const out: { file: string; text: string }[] = [];
+  const walk = (rel: string, depth: number) => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(join(dir, rel), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      if (out.length >= 500) return;
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) {
+        if (depth < 4 && !e.name.startsWith(".") && !SKIP_DIRS.has(e.name)) walk(r, depth + 1);
+      } else if (e.isFile()) {
+        try {
+          if (statSync(join(dir, r)).size > 1 << 20) continue;
+          const text = readFileSync(join(dir, r), "utf8");
+          if (!text.includes("\0")) out.push({ file: r, text });
+        } catch {
+          // unreadable: not a place a command is written
+        }
+      }
+    }
+  };
+  walk("", 0);
+  return out;
+}
+
+/**
+ * The template line where a start's command is written: in the boot attribute's source, else in the
+ * one file of the template directory that holds it (a templatefile, a cloud-init part). Falls back to
+ * the boot attribute when the command is assembled by interpolation.
+ */
+export function startLocation(instance: PlannedInstance, start: AgentStart, dir: string): SourceLine {
+  const fallback = bootLocation(instance);
+  const needle = start.command.replace(/ …$/, "").split("\n")[0].trim().slice(0, 120);
+  if (needle.length < 4) return fallback;
+  const b = instance.boot;
+  const attr = b.kind === "none" ? undefined : b.attr;
+  if (attr?.source.includes(needle)) return { file: attr.file, line: attr.pos.line + countLines(attr.source.slice(0, attr.source.indexOf(needle))) };
+  const hits = sourceFiles(dir).filter((f) => f.text.includes(needle));
+  if (hits.length !== 1) return fallback;
+  const f = hits[0];
+  return { file: f.file, line: 1 + countLines(f.text.slice(0, f.text.indexOf(needle))) };
+}
+
+const countLines = (s: string) => s.split("\n").length - 1;
 
 export type { UserEntry };
