@@ -13,7 +13,7 @@ import { startImds, type RunningImds } from "../imds/server.js";
 import { agentConfig } from "../plan/agent-config.js";
 import { analyzeBoot, droppedNote, nameFix, startLocation } from "../plan/agent-starts.js";
 import { workspaceContext } from "../plan/context.js";
-import { type Maybe, type PlannedAgent, type PlannedInstance, planTemplate } from "../plan/plan.js";
+import { type Maybe, type Plan, type PlannedAgent, type PlannedInstance, planTemplate } from "../plan/plan.js";
 import { AdminClient } from "../sdk/admin-client.js";
 import type { CreatedAgent } from "../sdk/admin.js";
 import { loadModule } from "../template/load.js";
@@ -157,8 +157,9 @@ export async function runE2e(opts: E2eOptions): Promise<E2eReport> {
   try {
     for (const s of opts.scenarios) {
       const r = await scenarioRun(config, s, opts, join(runDir, s), notes);
-      if (r === "nothing") {
-        nothing = notes[notes.length - 1] ?? "no agent to exercise";
+      if ("nothing" in r) {
+        nothing = r.nothing;
+        scenarios.push({ scenario: s, ok: false, failures: [], agents: r.agents, duration_ms: 0 });
         break;
       }
       scenarios.push(r);
@@ -181,7 +182,46 @@ function describeMaybe(m: Maybe<unknown>): string {
   return m.known ? "" : m.reason;
 }
 
-async function scenarioRun(config: ReturnType<typeof loadModule>, scenario: Scenario, opts: E2eOptions, dir: string, notes: string[]): Promise<ScenarioResult | "nothing"> {
+/** The report row of an agent e2e does not run: not runnable on this host, or tied to nothing (a failure). */
+function notRunRow(plan: Plan, a: PlannedAgent): AgentResult {
+  const why = unsupported(a);
+  const modules = !a.instance && !why ? plan.unfollowedModules.map((m) => m.address) : [];
+  const reason = why ?? (modules.length ? `it is tied to no compute resource of this template; its compute may be in ${modules.join(", ")}, which e2e does not follow` : "it is tied to no compute resource: nothing in the template runs its init_script, so it never connects");
+  return {
+    instance: a.instance?.address ?? a.tiedTo ?? "-",
+    kind: a.instance?.kind ?? a.tiedTo?.split(".")[0] ?? "-",
+    instance_id: null,
+    agent: a.name,
+    auth: a.auth,
+    result: why || modules.length ? "unsupported" : "never_started",
+    reason,
+    authenticated_as: null,
+    lifecycle: "-",
+    time_to_ready_ms: null,
+    http_status: null,
+    server_message: null,
+    reinits: null,
+    log_file: null,
+    scripts: [],
+    apps: [],
+  };
+}
+
+/** A scenario where no agent can run: a failure when an agent is tied to nothing, else nothing to test. */
+function notRun(plan: Plan, started: PlannedAgent[], t0: number, scenario: Scenario): ScenarioResult | NothingToTest {
+  const agents = started.map((a) => notRunRow(plan, a));
+  const failures = agents.filter((r) => r.result !== "unsupported").map((r) => `agent ${r.agent} never started: ${r.reason}`);
+  if (failures.length) return { scenario, ok: false, failures, agents, duration_ms: Date.now() - t0 };
+  const nothing = `nothing to test: ${started.length === 0 ? "the template starts no agent" : agents.map((r) => `agent ${r.agent}: ${r.reason}`).join("; ")}`;
+  return { nothing, agents };
+}
+
+interface NothingToTest {
+  nothing: string;
+  agents: AgentResult[];
+}
+
+async function scenarioRun(config: ReturnType<typeof loadModule>, scenario: Scenario, opts: E2eOptions, dir: string, notes: string[]): Promise<ScenarioResult | NothingToTest> {
   const t0 = Date.now();
   const progress = (l: string) => opts.progress(`[${scenario}] ${l}`);
   const agentValues = new Map<string, { id: string; token: string; initScript: string }>();
@@ -200,11 +240,7 @@ async function scenarioRun(config: ReturnType<typeof loadModule>, scenario: Scen
   for (const a of plan.agents.filter((x) => x.count > 1)) throw new E2eInputError(`coder_agent.${a.name} has ${a.count} instances: Coder rejects several agents with one name (declare one coder_agent resource per agent)`);
   // Agents whose os is not Linux, or that are tied to nothing: known without evaluating any boot.
   const runnableByConfig = started.filter((a) => a.instance && !(a.os.known && a.os.value !== "linux"));
-  if (runnableByConfig.length === 0) {
-    const reasons = started.map((a) => `agent ${a.name}: ${unsupported(a) ?? "tied to no compute resource"}`);
-    notes.push(`nothing to test: ${started.length === 0 ? "the template starts no agent" : reasons.join("; ")}`);
-    return "nothing";
-  }
+  if (runnableByConfig.length === 0) return notRun(plan, started, t0, scenario);
 
   const keys = await loadOrCreateIdentityKeys(join(tmpdir(), `provisioner-e2e-keys-${process.getuid?.() ?? "user"}`));
   let coord: RunningCoordinator | undefined;
@@ -283,10 +319,7 @@ async function scenarioRun(config: ReturnType<typeof loadModule>, scenario: Scen
 
     // Now that every agent's init_script is known, boots can be evaluated (Windows shows only there).
     const runnable = started.filter((a) => a.instance && !unsupported(a));
-    if (runnable.length === 0) {
-      notes.push(`nothing to test: ${started.map((a) => `agent ${a.name}: ${unsupported(a) ?? "tied to no compute resource"}`).join("; ")}`);
-      return "nothing";
-    }
+    if (runnable.length === 0) return notRun(plan, started, t0, scenario);
     const sandboxOf = new Map<PlannedInstance, InstanceSandbox>();
     const bootProblem = new Map<PlannedInstance, string>();
     const launchedAt = Date.now();
@@ -449,6 +482,11 @@ async function scenarioRun(config: ReturnType<typeof loadModule>, scenario: Scen
         log_file: logFile,
       });
       if (result !== "ok") failures.push(`agent ${a.name} ${result === "never_started" ? "never started" : result === "refused" ? "was refused" : result === "wrong_agent" ? "authenticated as another agent" : "was not ready"}: ${reason}`);
+    }
+    for (const a of started.filter((x) => !x.instance)) {
+      const row = notRunRow(plan, a);
+      results.push(row);
+      if (row.result !== "unsupported") failures.push(`agent ${a.name} never started: ${row.reason}`);
     }
     const exercised = results.filter((r) => r.result !== "unsupported");
     if (exercised.length === 0) failures.push("no agent was exercised");
