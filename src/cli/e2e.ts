@@ -11,6 +11,7 @@ export const e2eCommand = defineCommand({
       .option("timeout", { type: "string", default: "60s", describe: "How long agents may take per scenario (e.g. 30s, 2m)" })
       .option("keep", { type: "boolean", default: false, describe: "Keep the sandbox and logs, and print where" })
       .option("json", { type: "boolean", default: false, describe: "Print the report as JSON (for CI)" })
+      .option("quiet", { alias: "q", type: "boolean", default: false, describe: "No progress lines on stderr (the report still prints)" })
       .option("logs", { type: "boolean", default: false, describe: "Print each agent's logs (as GET …/logs?format=text does) after the report" })
       .option("parameter", { type: "string", array: true, default: [] as string[], describe: "A template parameter, NAME=VALUE (repeatable; as `coder create --parameter`)" })
       .example("$0 e2e examples/templates/aws-multi-agent", "two agents on one EC2 instance")
@@ -36,7 +37,7 @@ export const e2eCommand = defineCommand({
     };
     for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(sig, onSignal);
     const { formatReport } = await import("../e2e/report.js");
-    const live = process.stderr.isTTY === true && !args.json;
+    const live = !args.quiet;
     let report;
     try {
       report = await runE2e({

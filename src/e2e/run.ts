@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startCoordinator, type RunningCoordinator } from "../coordinator/index.js";
-import { loadOrCreateIdentityKeys, trustFromKeys } from "../identity/index.js";
+import { generateIdentityKeys, type IdentityKeys, trustFromKeys } from "../identity/index.js";
 import { startImds, type RunningImds } from "../imds/server.js";
 import { agentConfig } from "../plan/agent-config.js";
 import { analyzeBoot, droppedNote, nameFix, startLocation } from "../plan/agent-starts.js";
@@ -18,6 +18,7 @@ import { AdminClient } from "../sdk/admin-client.js";
 import type { CreatedAgent } from "../sdk/admin.js";
 import { loadModule } from "../template/load.js";
 import { interpretUserData, type UserDataPlan } from "../template/userdata.js";
+import { shellQuote } from "../machine/shell.js";
 import { bootstrapScript } from "./bootstrap.js";
 import { InstanceSandbox, NetworkBridge, sandboxUnavailable } from "./sandbox.js";
 import { randomBytes, randomUUID } from "node:crypto";
@@ -110,7 +111,6 @@ function tail(file: string, n = 8): string[] {
   return readFileSync(file, "utf8").split("\n").filter((l) => l.trim() !== "" && !l.startsWith("{")).slice(-n);
 }
 
-const shellQuote = (s: string) => (/^[A-Za-z0-9_\/.=:,@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 function instanceIdFor(cloud: string | undefined): string {
   if (cloud === "aws") return `i-0${randomBytes(8).toString("hex")}`;
@@ -150,13 +150,16 @@ export async function runE2e(opts: E2eOptions): Promise<E2eReport> {
   const config = loadModule(opts.dir);
   const why = sandboxUnavailable();
   if (why) throw new E2eInputError(`e2e cannot run instances on this machine: ${why}`);
+  // Per run and in memory only: the run leaves no key material behind.
+  const keys = generateIdentityKeys();
+  keys.catch(() => undefined);
   const runDir = mkdtempSync(join(tmpdir(), "provisioner-e2e-"));
   const scenarios: ScenarioResult[] = [];
   const notes: string[] = [];
   let nothing: string | null = null;
   try {
     for (const s of opts.scenarios) {
-      const r = await scenarioRun(config, s, opts, join(runDir, s), notes);
+      const r = await scenarioRun(config, s, opts, join(runDir, s), notes, keys);
       if ("nothing" in r) {
         nothing = r.nothing;
         scenarios.push({ scenario: s, ok: false, failures: [], agents: r.agents, duration_ms: 0 });
@@ -221,7 +224,7 @@ interface NothingToTest {
   agents: AgentResult[];
 }
 
-async function scenarioRun(config: ReturnType<typeof loadModule>, scenario: Scenario, opts: E2eOptions, dir: string, notes: string[]): Promise<ScenarioResult | NothingToTest> {
+async function scenarioRun(config: ReturnType<typeof loadModule>, scenario: Scenario, opts: E2eOptions, dir: string, notes: string[], identityKeys: Promise<IdentityKeys>): Promise<ScenarioResult | NothingToTest> {
   const t0 = Date.now();
   const progress = (l: string) => opts.progress(`[${scenario}] ${l}`);
   const agentValues = new Map<string, { id: string; token: string; initScript: string }>();
@@ -242,7 +245,7 @@ async function scenarioRun(config: ReturnType<typeof loadModule>, scenario: Scen
   const runnableByConfig = started.filter((a) => a.instance && !(a.os.known && a.os.value !== "linux"));
   if (runnableByConfig.length === 0) return notRun(plan, started, t0, scenario);
 
-  const keys = await loadOrCreateIdentityKeys(join(tmpdir(), `provisioner-e2e-keys-${process.getuid?.() ?? "user"}`));
+  const keys = await identityKeys;
   let coord: RunningCoordinator | undefined;
   const imdses: RunningImds[] = [];
   const sandboxes: InstanceSandbox[] = [];
@@ -490,7 +493,7 @@ async function scenarioRun(config: ReturnType<typeof loadModule>, scenario: Scen
     }
     const exercised = results.filter((r) => r.result !== "unsupported");
     if (exercised.length === 0) failures.push("no agent was exercised");
-    if (failures.length === 0) progress(`all ${exercised.length} agents ready as themselves`);
+    if (failures.length === 0) progress(exercised.length === 1 ? "the agent is ready as itself" : `all ${exercised.length} agents ready as themselves`);
 
     if (scenario === "prebuild" && failures.length === 0) {
       await claimAndCheck(admin, coord, createdWs.id, createdWs.agents, exercised, results, failures, opts, progress, (name) => {

@@ -12,6 +12,7 @@ import { createConnection, createServer, type Server } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Accounts } from "../machine/accounts.js";
+import { shellQuote as q } from "../machine/shell.js";
 
 /** The package root (bin/, dist/): bound read-only into every sandbox so shims and the agent run. */
 export const PACKAGE_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -215,8 +216,8 @@ export class InstanceSandbox {
       const file = join(this.usrUpper, path);
       const plan = tool === "sudo" || tool === "su" || tool === "runuser";
       const body = plan
-        ? `#!/bin/sh\n# provisioner sandbox: ${tool} with the machine's environment rules\nplan=$(${process.execPath} ${SHIM} plan-${tool} "$@") || exit $?\neval "$plan"\n`
-        : `#!/bin/sh\n# provisioner sandbox: ${tool}\nexec ${process.execPath} ${SHIM} ${tool} "$@"\n`;
+        ? `#!/bin/sh\n# provisioner sandbox: ${tool} with the machine's environment rules\nplan=$(${q(process.execPath)} ${q(SHIM)} plan-${tool} "$@") || exit $?\neval "$plan"\n`
+        : `#!/bin/sh\n# provisioner sandbox: ${tool}\nexec ${q(process.execPath)} ${q(SHIM)} ${tool} "$@"\n`;
       writeFileSync(file, body);
       chmodSync(file, 0o755);
     }
@@ -239,12 +240,11 @@ export class InstanceSandbox {
     const r = this.root;
     const sockets = await Promise.all(forwards.map(async (p) => [p, await this.bridge.expose(p)] as const));
     writeFileSync(this.hostPath("/.provisioner/boot.sh"), boot);
-    const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
     const nodeDir = dirname(process.execPath);
     const init = [
       "#!/bin/sh",
       "# pid 1 of the instance: forwarders, the boot script, then wait for ever (its exit ends every process).",
-      `${process.execPath} ${SHIM} forward /.provisioner/network.ready ${sockets.map(([p, s]) => `127.0.0.1:${p}=${s}`).join(" ")} &`,
+      `${q(process.execPath)} ${q(SHIM)} forward /.provisioner/network.ready ${sockets.map(([p, s]) => q(`127.0.0.1:${p}=${s}`)).join(" ")} &`,
       "n=0; while [ ! -e /.provisioner/network.ready ] && [ $n -lt 1000 ]; do sleep 0.01; n=$((n + 1)); done",
       "/bin/sh /.provisioner/boot.sh > /var/log/provisioner/boot.log 2>&1 &",
       "while :; do sleep 3600 & wait $!; done",

@@ -10,7 +10,7 @@ export { awsIdentityDocument, signAwsIdentityDocument } from "./aws.js";
 export { signAzureAttestedDocument } from "./azure.js";
 export { signGcpIdentityToken } from "./gcp.js";
 export { IdentityError, TrustUnavailableError, type ChainEntry, type VerifiedIdentity } from "./errors.js";
-export { issueCertificate, loadOrCreateIdentityKeys, rsaKeyPem, type IdentityKeys } from "./keys.js";
+export { generateIdentityKeys, issueCertificate, loadOrCreateIdentityKeys, rsaKeyPem, type IdentityKeys } from "./keys.js";
 export { bundledTrust, loadIdentityTrust, trustFromKeys, type IdentityTrust, type TrustOptions } from "./trust.js";
 
 export interface IdentityVerifier {

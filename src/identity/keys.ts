@@ -1,5 +1,6 @@
 import type { JWK } from "jose";
-import { generateKeyPairSync, randomBytes, createPublicKey } from "node:crypto";
+import { generateKeyPair, generateKeyPairSync, randomBytes, createPublicKey } from "node:crypto";
+import { promisify } from "node:util";
 import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import forge from "node-forge";
@@ -48,11 +49,21 @@ export function issueCertificate(opts: {
   return forge.pki.certificateToPem(cert);
 }
 
+/**
+ * A fresh set of keys held only in memory (e2e makes one per run, so nothing is left on the machine);
+ * the four RSA keys are generated in parallel off the main thread.
+ */
+export async function generateIdentityKeys(): Promise<IdentityKeys> {
+  const rsa = promisify(generateKeyPair);
+  const pems = await Promise.all([0, 1, 2, 3].map(async () => (await rsa("rsa", { modulusLength: 2048 })).privateKey.export({ type: "pkcs8", format: "pem" }).toString()));
+  return assemble(pems[0], pems[1], pems[2], pems[3]);
+}
+
 function generate(): IdentityKeys {
-  const awsKey = rsaKeyPem();
-  const rootKey = rsaKeyPem();
-  const signerKey = rsaKeyPem();
-  const gcpKey = rsaKeyPem();
+  return assemble(rsaKeyPem(), rsaKeyPem(), rsaKeyPem(), rsaKeyPem());
+}
+
+function assemble(awsKey: string, rootKey: string, signerKey: string, gcpKey: string): IdentityKeys {
   const kid = randomBytes(10).toString("hex");
   const jwk = createPublicKey(gcpKey).export({ format: "jwk" }) as JWK;
   return {

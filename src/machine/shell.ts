@@ -24,6 +24,11 @@ export interface SimpleCommand {
 
 const SEPARATORS = new Set([";", "&", "|", "\n", "(", ")", "{", "}"]);
 
+/** A word as the shell reads it back: bare when it is safe, else in single quotes. */
+export function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_\/.=:,@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
 export function parseScript(src: string): SimpleCommand[] {
   const commands: SimpleCommand[] = [];
   let words: Word[] = [];

@@ -10,6 +10,7 @@ import { Accounts } from "./accounts.js";
 import { createConnection, createServer } from "node:net";
 import { delimiter, join } from "node:path";
 import { envCommand, passwdLookup, ROOT, su, sudo, SYSTEMD_PATH, type Env, WrapperError } from "./environment.js";
+import { shellQuote } from "./shell.js";
 import { execCommand, parseEnvironmentFile, parseUnit } from "./systemd.js";
 
 const LOG = "/var/log/provisioner/shims.log";
@@ -24,7 +25,6 @@ function log(line: string): void {
   }
 }
 
-const shellQuote = (s: string) => (/^[A-Za-z0-9_\/.=:,@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 function users() {
   return passwdLookup(existsSync("/etc/passwd") ? readFileSync("/etc/passwd", "utf8") : "");

@@ -8,7 +8,7 @@
 import { type Dirent, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { envCommand, su, sudo, type Env, type UserEntry, type UserLookup, WrapperError } from "../machine/environment.js";
-import { leadingAssignments, parseScript, type SimpleCommand } from "../machine/shell.js";
+import { leadingAssignments, parseScript, shellQuote, type SimpleCommand } from "../machine/shell.js";
 import { execCommand, parseEnvironmentFile, parseUnit, SYSTEMD_ENV } from "../machine/systemd.js";
 import type { BootPayload, PlannedInstance } from "./plan.js";
 import { commandText, interpretUserData, type UserDataPlan } from "../template/userdata.js";
@@ -43,6 +43,8 @@ export interface AgentStart {
   dropped: { variable: string; value: string; wrapper: string }[];
   /** The agent runs as this user. */
   user: string;
+  /** Variables whose value is not known before apply ("*": the whole environment), so not judged. */
+  unknownEnv?: string[];
 }
 
 /** Accounts assumed for static reading: any user name resolves (the image may create it). */
@@ -257,16 +259,17 @@ export function analyzeBoot(boot: BootPayload, agents: string[], markerOf: (agen
       if (!c.argv.known) continue;
       const env: Env = {};
       for (const [k, v] of Object.entries(c.env)) if (v.known) env[k] = v.value;
+      const unknownEnv = Object.entries(c.env).filter(([, v]) => !v.known).map(([k]) => k);
       const argv = c.argv.value;
       for (const [i, agent] of agents.entries()) {
         const idx = argv.findIndex((a) => a.includes(markers[i]));
         if (idx < 0) continue;
         mentioned.add(agent);
         // The container's process: entrypoint/command words, run without a shell unless it is `sh -c`.
-        const script = argv.map((a) => (/^[A-Za-z0-9_\/.=:,@%+-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(" ");
+        const script = argv.map(shellQuote).join(" ");
         const p = script.indexOf(markers[i]) >= 0 ? script.indexOf(markers[i]) : 0;
         const st = stateAt(script, p, { env, user: c.user ?? "root", dropped: [] });
-        add(agent, result(st, `container ${c.name}`, argv.slice(0, 3).join(" ").slice(0, 120)));
+        add(agent, { ...result(st, `container ${c.name}`, argv.slice(0, 3).join(" ").slice(0, 120)), ...(unknownEnv.length ? { unknownEnv } : {}) });
       }
     }
     return { starts, mentioned };
@@ -349,6 +352,9 @@ export function analyzeBoot(boot: BootPayload, agents: string[], markerOf: (agen
   return { starts, userData: ud, mentioned };
 }
 
+/** Whether a start's value of `variable` is not known before apply (then no rule judges it). */
+export const envUnknown = (start: AgentStart, variable: string): boolean => !!start.unknownEnv && (start.unknownEnv.includes("*") || start.unknownEnv.includes(variable));
+
 /** "… is set before `sudo -u coder`, which does not pass it on" — when a wrapper dropped the variable. */
 export function droppedNote(start: AgentStart, variable: string): string {
   const d = start.dropped.find((x) => x.variable === variable);
@@ -416,15 +422,30 @@ function sourceFiles(dir: string): { file: string; text: string }[] {
  */
 export function startLocation(instance: PlannedInstance, start: AgentStart, dir: string): SourceLine {
   const fallback = bootLocation(instance);
-  const needle = start.command.replace(/ …$/, "").split("\n")[0].trim().slice(0, 120);
-  if (needle.length < 4) return fallback;
+  const command = start.command.replace(/ …$/, "").split("\n")[0].trim().slice(0, 120);
   const b = instance.boot;
   const attr = b.kind === "none" ? undefined : b.attr;
-  if (attr?.source.includes(needle)) return { file: attr.file, line: attr.pos.line + countLines(attr.source.slice(0, attr.source.indexOf(needle))) };
-  const hits = sourceFiles(dir).filter((f) => f.text.includes(needle));
+  const inAttr = attr && uniquePrefixAt(attr.source, command);
+  if (attr && inAttr !== undefined) return { file: attr.file, line: attr.expr.pos.line + countLines(attr.source.slice(0, inAttr)) };
+  const hits = sourceFiles(dir).flatMap((f) => {
+    const at = uniquePrefixAt(f.text, command);
+    return at === undefined ? [] : [{ ...f, at }];
+  });
   if (hits.length !== 1) return fallback;
-  const f = hits[0];
-  return { file: f.file, line: 1 + countLines(f.text.slice(0, f.text.indexOf(needle))) };
+  return { file: hits[0].file, line: 1 + countLines(hits[0].text.slice(0, hits[0].at)) };
+}
+
+/**
+ * Where the longest prefix of `command` (at least 12 characters: the part before the first
+ * interpolation, as the template writes it) occurs exactly once in `text`.
+ */
+function uniquePrefixAt(text: string, command: string): number | undefined {
+  for (let n = command.length; n >= 12; n--) {
+    const at = text.indexOf(command.slice(0, n));
+    if (at < 0) continue;
+    return text.indexOf(command.slice(0, n), at + 1) < 0 ? at : undefined;
+  }
+  return undefined;
 }
 
 const countLines = (s: string) => s.split("\n").length - 1;

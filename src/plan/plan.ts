@@ -251,7 +251,8 @@ function attributeAt(r: ResourceConfig, path: string[]): Attr | undefined {
   const attr = r.attrs[head];
   if (attr && attr.expr.kind === "object") {
     const item = attr.expr.items.find((i) => literalString(i.key) === rest[0]);
-    if (item) return { ...attr, name: `${head}.${rest[0]}`, expr: item.value, pos: item.value.pos };
+    const base = attr.expr.pos.offset;
+    if (item) return { ...attr, name: `${head}.${rest[0]}`, expr: item.value, pos: item.value.pos, source: attr.source.slice(item.value.pos.offset - base, item.value.end.offset - base) };
   }
   const block = r.blocks.find((b) => b.type === head);
   return block?.attrs[rest[0]];

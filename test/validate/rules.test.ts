@@ -1,9 +1,9 @@
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { validateTemplate } from "../../src/validate/index.js";
 import { repoRoot, runCli } from "../support/cli.js";
+import { tempDir } from "../support/tmp.js";
 
 const fixture = (p: string) => join(repoRoot, "test/fixtures/validate", p);
 
@@ -68,7 +68,7 @@ describe("validate rules: each fails on its failing fixture and passes on its pa
   });
 
   it("flags the example when one agent loses its CODER_AGENT_NAME, naming that agent", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "validate-"));
+    const dir = tempDir("validate-");
     cpSync(join(repoRoot, "examples/templates/aws-multi-agent"), dir, { recursive: true });
     const tpl = join(dir, "cloud-init.yaml.tftpl");
     writeFileSync(tpl, readFileSync(tpl, "utf8").replace('env, "CODER_AGENT_NAME=${name}", ', '%{ if name == "main" }env, "CODER_AGENT_NAME=${name}", %{ endif }'));
@@ -106,7 +106,7 @@ describe("provisioner validate CLI", () => {
   });
 
   it("exits 2 for a path without templates", async () => {
-    const r = await runCli(["validate", mkdtempSync(join(tmpdir(), "empty-"))]);
+    const r = await runCli(["validate", tempDir("empty-")]);
     expect(r.exitCode).toBe(2);
     expect(r.stdout).toMatch(/no \.tf or \.tf\.json files found/);
   });

@@ -1,5 +1,5 @@
 import { IDENTITY_AUTH_CLOUD, type PlannedInstance } from "../../plan/plan.js";
-import { droppedNote, nameFix, startLocation } from "../../plan/agent-starts.js";
+import { droppedNote, envUnknown, nameFix, startLocation } from "../../plan/agent-starts.js";
 import type { Rule, RuleFinding } from "../rule.js";
 
 export const agentNameWiring: Rule = {
@@ -17,6 +17,7 @@ export const agentNameWiring: Rule = {
       const analysis = boot(instance);
       for (const agent of identity) {
         for (const start of analysis.starts.get(agent.name) ?? []) {
+          if (envUnknown(start, "CODER_AGENT_NAME")) continue;
           const loc = startLocation(instance, start, dir);
           if (start.name === undefined) {
             const dropped = droppedNote(start, "CODER_AGENT_NAME");

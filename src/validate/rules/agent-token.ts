@@ -1,5 +1,5 @@
 import type { Rule, RuleFinding } from "../rule.js";
-import { droppedNote, startLocation } from "../../plan/agent-starts.js";
+import { droppedNote, envUnknown, startLocation } from "../../plan/agent-starts.js";
 
 export const agentToken: Rule = {
   id: "coder/agent-token",
@@ -13,7 +13,7 @@ export const agentToken: Rule = {
       const analysis = boot(instance);
       for (const agent of instance.agents.filter((a) => a.count > 0 && a.auth === "token")) {
         for (const start of analysis.starts.get(agent.name) ?? []) {
-          if (start.token !== undefined) continue;
+          if (start.token !== undefined || envUnknown(start, "CODER_AGENT_TOKEN")) continue;
           const dropped = droppedNote(start, "CODER_AGENT_TOKEN");
           out.push({
             ...startLocation(instance, start, dir),

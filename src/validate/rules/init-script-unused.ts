@@ -12,6 +12,7 @@ export const initScriptUnused: Rule = {
       const b = instance.boot;
       // Not known before apply, or not evaluable: nothing to read (the evaluation rule reports errors).
       if (b.kind === "unknown" || b.kind === "error") continue;
+      if (b.kind === "containers" && b.containers.some((c) => !c.argv.known)) continue;
       const analysis = boot(instance);
       for (const agent of instance.agents.filter((a) => a.count > 0)) {
         const used = (analysis.starts.get(agent.name) ?? []).length > 0 || (instance.windows && analysis.mentioned.has(agent.name));
