@@ -334,10 +334,8 @@ async function scenarioRun(config: ReturnType<typeof loadModule>, scenario: Scen
         bootProblem.set(inst, `its ${boot.attribute} is not known before apply: ${boot.reason} is known only after apply`);
         continue;
       }
-      if (boot.kind === "error") {
-        bootProblem.set(inst, `its ${boot.attribute} cannot be evaluated: ${boot.message}`);
-        continue;
-      }
+      // Terraform's plan fails on it too: the template is not runnable as written (bad input, exit 2).
+      if (boot.kind === "error") throw new E2eInputError(`${inst.address}.${boot.attribute} (${boot.attr.file}:${boot.attr.pos.line}) cannot be evaluated, so terraform plan fails too: ${boot.message}`);
       if (boot.kind === "none") {
         bootProblem.set(inst, `${inst.address} has no user data or command that could start an agent`);
         continue;

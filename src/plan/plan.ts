@@ -320,15 +320,20 @@ function gceContainers(yamlText: string): ContainerSpec[] {
 /** Values of a container resource: docker_container or a kubernetes workload's containers. */
 function containerBoot(scope: ModuleScope, r: ResourceConfig, key: Parameters<ModuleScope["instanceScope"]>[0], problems: PlanProblem[]): BootPayload {
   const iscope = scope.instanceScope(key);
+  // The first attribute that does not evaluate: the boot is then an error, as Terraform's plan fails.
+  let failed: { attr: Attr; message: string } | undefined;
   const evalOr = (a: Attr | undefined): Value | undefined => {
     if (!a) return undefined;
     try {
       return scope.evalAttr(a, iscope);
     } catch (err) {
-      problems.push(errorProblem(err, a));
+      const p = errorProblem(err, a);
+      problems.push(p);
+      failed ??= { attr: a, message: p.message };
       return Value.unknown(STRING, `${r.address}.${a.name} (could not be evaluated)`);
     }
   };
+  const orError = (boot: BootPayload): BootPayload => (failed ? { kind: "error", attribute: failed.attr.name, message: failed.message, attr: failed.attr } : boot);
   const strings = (v: Value | undefined): Maybe<string[]> => {
     if (!v || v.isNull) return known([]);
     if (!v.isWhollyKnown()) return unknownOf(v.unknownReason ?? r.address);
@@ -361,11 +366,11 @@ function containerBoot(scope: ModuleScope, r: ResourceConfig, key: Parameters<Mo
       const ip = str(evalOr(b.attrs.ip));
       if (h) hosts[h] = ip ?? "";
     }
-    return {
+    return orError({
       kind: "containers",
       containers: [{ name: r.name, image: str(evalOr(r.attrs.image)), argv, env, user: str(evalOr(r.attrs.user)), workingDir: str(evalOr(r.attrs.working_dir)), hosts }],
       attr: r.attrs.entrypoint ?? r.attrs.command,
-    };
+    });
   }
   // Kubernetes: spec { container {…} } (pod) or spec { template { spec { container {…} } } }.
   const specBlock = r.blocks.find((b) => b.type === "spec");
@@ -398,7 +403,7 @@ function containerBoot(scope: ModuleScope, r: ResourceConfig, key: Parameters<Mo
     }
     containers.push({ name: str(evalOr(c.attrs.name)) ?? "container", image: str(evalOr(c.attrs.image)), argv, env, user: runAs, workingDir: str(evalOr(c.attrs.working_dir)), hosts });
   }
-  return { kind: "containers", containers };
+  return orError({ kind: "containers", containers });
 }
 
 /** A `value_from.secret_key_ref` resolved against the template's kubernetes_secret resources. */

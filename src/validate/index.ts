@@ -40,12 +40,16 @@ export async function validateTemplate(path: string): Promise<TemplateResult> {
       findings.push({ ruleId: rule.id, severity: f.severity ?? rule.severity, file: f.file, line: f.line, message: f.message, hint: f.hint });
     }
   }
+  // Where provider-compat explains a line (an attribute the pinned provider no longer has), the
+  // evaluation error on it ("Unsupported attribute") says the same thing less usefully.
+  const explained = new Set(findings.filter((f) => f.ruleId === "coder/provider-compat").map((f) => `${f.file}:${f.line}`));
+  const kept = findings.filter((f) => f.ruleId !== "coder/evaluation" || !explained.has(`${f.file}:${f.line}`));
   const notes = [
     ...config.skipped.map((s) => `${s.file} was not read: it is ${s.reason}`),
     ...ctx.plan.unfollowedModules.map((m) => `${m.address} (source ${m.source}) was not followed: only local modules are checked`),
   ];
-  findings.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.ruleId.localeCompare(b.ruleId));
-  return { path, findings, notes };
+  kept.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.ruleId.localeCompare(b.ruleId));
+  return { path, findings: kept, notes };
 }
 
 export async function validatePaths(paths: string[]): Promise<ValidationReport> {
