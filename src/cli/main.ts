@@ -102,6 +102,8 @@ export async function main(argv: string[]): Promise<number> {
     .help()
     .alias("h", "help")
     .strict()
+    // `--var a=1 EXPR`: a repeatable flag takes one value each time, so EXPR stays a positional.
+    .parserConfiguration({ "greedy-arrays": false })
     .recommendCommands()
     .demandCommand(1, "Specify a command.")
     .option("debug", { type: "boolean", global: true, describe: "Print stack traces of internal errors (also PROVISIONER_DEBUG=1)" })

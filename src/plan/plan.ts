@@ -376,7 +376,9 @@ function containerBoot(scope: ModuleScope, r: ResourceConfig, key: Parameters<Mo
   const specBlock = r.blocks.find((b) => b.type === "spec");
   const podSpec = specBlock?.blocks.find((b) => b.type === "template")?.blocks.find((b) => b.type === "spec") ?? specBlock;
   const containers: ContainerSpec[] = [];
+  let commandAttr: Attr | undefined;
   for (const c of podSpec?.blocks.filter((b) => b.type === "container") ?? []) {
+    commandAttr ??= c.attrs.command ?? c.attrs.args;
     const command = strings(evalOr(c.attrs.command));
     const args = strings(evalOr(c.attrs.args));
     const argv: Maybe<string[]> = !command.known ? command : !args.known ? args : known([...command.value, ...args.value]);
@@ -403,7 +405,7 @@ function containerBoot(scope: ModuleScope, r: ResourceConfig, key: Parameters<Mo
     }
     containers.push({ name: str(evalOr(c.attrs.name)) ?? "container", image: str(evalOr(c.attrs.image)), argv, env, user: runAs, workingDir: str(evalOr(c.attrs.working_dir)), hosts });
   }
-  return orError({ kind: "containers", containers });
+  return orError({ kind: "containers", containers, attr: commandAttr });
 }
 
 /** A `value_from.secret_key_ref` resolved against the template's kubernetes_secret resources. */

@@ -30,6 +30,8 @@ describe("validate rules: each fails on its failing fixture and passes on its pa
     ["script-fields", "fail", [/never runs/, /start_blocks_login without run_on_start/, /timeout = 0/]],
     ["cloud-config", "fail", [/runcmd must be a list/, /package_update must be a boolean/, /permissions has a wrong value/]],
     ["cloud-config", "fail-yaml", [/is not valid YAML/]],
+    ["agent-token", "fail", [/token agent "vm" is started without CODER_AGENT_TOKEN .*is set before `sudo -u ubuntu`, which does not pass it on/, /token agent "pod" is started without CODER_AGENT_TOKEN \(container dev\)/]],
+    ["evaluation", "fail", [/vars map does not contain key "region", referenced at \.\/motd\.tftpl:1,23-29/, /There is no function named "uppercase"/, /Unsuitable value for right operand: a number is required/]],
   ];
   for (const [rule, variant, messages] of cases) {
     it(`${rule}/${variant}`, async () => {
@@ -132,7 +134,7 @@ describe("provisioner validate CLI", () => {
     expect(run.results[0]).toMatchObject({
       ruleId: "coder/agent-name-wiring",
       level: "error",
-      locations: [{ physicalLocation: { artifactLocation: { uri: `${fixture("agent-name-wiring/fail")}/main.tf` }, region: { startLine: 40 } } }],
+      locations: [{ physicalLocation: { artifactLocation: { uri: `${fixture("agent-name-wiring/fail")}/main.tf` }, region: { startLine: 43 } } }],
     });
     expect(run.tool.driver.rules[run.results[0].ruleIndex].id).toBe("coder/agent-name-wiring");
   });
