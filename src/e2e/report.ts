@@ -23,7 +23,11 @@ export function formatReport(report: E2eReport, color: boolean): string {
     const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
     for (const r of rows) out.push("  " + r.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd());
     for (const a of s.agents) {
-      for (const sc of a.scripts) out.push(`  ${a.agent}: script "${sc.display_name}" ${sc.status}${sc.status === "ok" ? "" : ` (exit ${sc.exit_code})`} in ${(sc.duration_ms / 1000).toFixed(1)}s`);
+      for (const sc of a.scripts) {
+        const took = `${(sc.duration_ms / 1000).toFixed(1)}s`;
+        const how = sc.status === "ok" ? `ok in ${took}` : sc.status === "exit_failure" ? `exited ${sc.exit_code} after ${took}` : sc.status === "timed_out" ? `timed out after ${took}` : `${sc.status} after ${took}`;
+        out.push(`  ${a.agent}: script "${sc.display_name}" ${how}`);
+      }
       for (const app of a.apps) out.push(`  ${a.agent}: app ${app.slug}${app.state ? ` ${app.state}${app.message ? `: ${app.message}` : ""}` : ""}`);
     }
     for (const a of s.agents.filter((x) => x.result === "unsupported")) out.push(`  ${c("33", "-")} agent ${a.agent} not run: ${a.reason}`);

@@ -13,7 +13,7 @@ import { startImds, type RunningImds } from "../imds/server.js";
 import { agentConfig } from "../plan/agent-config.js";
 import { analyzeBoot, droppedNote, nameFix, startLocation } from "../plan/agent-starts.js";
 import { workspaceContext } from "../plan/context.js";
-import { type Maybe, type Plan, type PlannedAgent, type PlannedInstance, planTemplate } from "../plan/plan.js";
+import { type Maybe, type Plan, type PlannedAgent, type PlannedInstance, planTemplate, undeclaredParameters } from "../plan/plan.js";
 import { AdminClient } from "../sdk/admin-client.js";
 import type { CreatedAgent } from "../sdk/admin.js";
 import { loadModule } from "../template/load.js";
@@ -235,6 +235,8 @@ async function scenarioRun(config: ReturnType<typeof loadModule>, scenario: Scen
     agent: (name) => agentValues.get(name) ?? { id: "", token: "", initScript: "" },
   });
   const plan = planTemplate(config, ctx);
+  const undeclared = undeclaredParameters(plan, opts.parameters ?? {});
+  if (undeclared) throw new E2eInputError(`--parameter: ${undeclared}`);
   for (const m of plan.unfollowedModules) notes.push(`module ${m.address} (${m.source}) is not followed: only local modules are; its agents and resources are not exercised`);
   for (const p of plan.problems) notes.push(`${p.file}:${p.line}: ${p.message}`);
 

@@ -147,6 +147,8 @@ export interface Plan {
   unfollowedModules: UnfollowedModule[];
   /** Evaluation errors (a missing templatefile variable, a bad count), with where. */
   problems: PlanProblem[];
+  /** The names of the template's coder_parameters (their `name`, which --parameter sets). */
+  parameters: string[];
 }
 
 const known = <T>(value: T): Maybe<T> => ({ known: true, value });
@@ -241,7 +243,28 @@ export function planTemplate(config: ModuleConfig, context: WorkspaceContext): P
     instances,
     unfollowedModules: scope.state.unfollowed,
     problems,
+    parameters: parameterNames(config, scope),
   };
+}
+
+function parameterNames(config: ModuleConfig, scope: ModuleScope): string[] {
+  return config.resources
+    .filter((r) => r.mode === "data" && r.type === "coder_parameter")
+    .map((r) => {
+      try {
+        const v = r.attrs.name ? scope.evalAttr(r.attrs.name) : undefined;
+        return v?.isKnown && v.type.kind === "string" ? v.asString() : r.name;
+      } catch {
+        return r.name;
+      }
+    });
+}
+
+/** --parameter names the template does not declare (coder create refuses them). */
+export function undeclaredParameters(plan: Plan, given: Record<string, string>): string | undefined {
+  const extra = Object.keys(given).filter((n) => !plan.parameters.includes(n));
+  if (extra.length === 0) return undefined;
+  return `the template has no coder_parameter named ${extra.map((n) => JSON.stringify(n)).join(", ")} (${plan.parameters.length ? `its parameters: ${plan.parameters.join(", ")}` : "it declares none"})`;
 }
 
 /** Follows a path like ["metadata", "user-data"] or ["os_profile", "custom_data"] into the resource. */

@@ -100,5 +100,8 @@ describe("provisioner e2e", { timeout: 120_000 }, () => {
     expect(r.stderr).toMatch(/cannot read the template/);
     const t = await runCli(["e2e", example, "--timeout", "soon"]);
     expect(t.exitCode).toBe(2);
+    const p = await runCli(["e2e", example, "--parameter", "region=us-east-1"]);
+    expect(p.exitCode).toBe(2);
+    expect(p.stderr).toMatch(/--parameter: the template has no coder_parameter named "region" \(it declares none\)/);
   });
 });
