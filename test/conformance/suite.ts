@@ -75,7 +75,9 @@ export function parseTerraformError(stderr: string): { summary: string; detail: 
     .split(/\n\s*\n/)
     .map((p) => p.trim())
     .filter((p) => p !== "" && !p.startsWith("on ") && !/^\(source code not available\)$/.test(p) && !/^\d+:/.test(p) && !p.startsWith("├"));
-  return { summary, detail: paragraphs.join(" ").replace(/\s*\n\s*/g, " ") };
+  // A panic's goroutine dump holds addresses that differ on every run: keep only its first line.
+  const detail = paragraphs.join(" ").replace(/\s*\n\s*/g, " ").replace(/ goroutine \d+ \[running\]:.*$/, "");
+  return { summary, detail };
 }
 
 const tfEnv = () => ({ ...process.env, TF_CLI_CONFIG_FILE: process.env.TF_CLI_CONFIG_FILE ?? join(import.meta.dirname, "../../.ci/terraformrc"), TF_IN_AUTOMATION: "1", CHECKPOINT_DISABLE: "1" });
