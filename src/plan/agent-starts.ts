@@ -115,7 +115,6 @@ function throughWrappers(cmd: SimpleCommand, p: number, st: State): { state: Sta
   let user = st.user;
   const dropped = [...st.dropped];
   let words = rest;
-  const line = cmd.words.map((w) => w.text).join(" ");
   for (let guard = 0; guard < 16 && words.length > 0; guard++) {
     const name = words[0].text.split("/").pop()!;
     const args = words.slice(1).map((w) => w.text);
@@ -172,13 +171,24 @@ function throughWrappers(cmd: SimpleCommand, p: number, st: State): { state: Sta
     }
     break;
   }
-  void line;
   return { state: { env, user, dropped } };
+}
+
+/** Scripts read more than once (every agent, every carrier path): parsed once. */
+const parsedScripts = new Map<string, SimpleCommand[]>();
+function parsed(script: string): SimpleCommand[] {
+  let commands = parsedScripts.get(script);
+  if (!commands) {
+    if (parsedScripts.size >= 64) parsedScripts.clear();
+    commands = parseScript(script);
+    parsedScripts.set(script, commands);
+  }
+  return commands;
 }
 
 /** The state at offset `p` of `script` (recursing into -c scripts). */
 function stateAt(script: string, p: number, st: State): State {
-  const commands = parseScript(script);
+  const commands = parsed(script);
   const cmd = commands.find((c) => c.start <= p && p < Math.max(c.end, c.start + 1)) ?? commands.filter((c) => c.start <= p).pop();
   const { exported } = envBefore(commands, cmd ? cmd.start : p, st.env);
   const base: State = { env: exported, user: st.user, dropped: st.dropped };
@@ -190,7 +200,7 @@ function stateAt(script: string, p: number, st: State): State {
 
 /** The whole command that holds offset `p` (the outer line, not the line of a -c script). */
 function commandAt(text: string, p: number): string {
-  const cmd = parseScript(text).find((c) => c.start <= p && p < Math.max(c.end, c.start + 1));
+  const cmd = parsed(text).find((c) => c.start <= p && p < Math.max(c.end, c.start + 1));
   if (!cmd) return lineAt(text, p).slice(0, 200);
   const src = text.slice(cmd.start, cmd.end).trim();
   return (src.split("\n")[0] + (src.includes("\n") ? " …" : "")).slice(0, 160);
@@ -440,12 +450,18 @@ export function startLocation(instance: PlannedInstance, start: AgentStart, dir:
  * interpolation, as the template writes it) occurs exactly once in `text`.
  */
 function uniquePrefixAt(text: string, command: string): number | undefined {
-  for (let n = command.length; n >= 12; n--) {
-    const at = text.indexOf(command.slice(0, n));
-    if (at < 0) continue;
-    return text.indexOf(command.slice(0, n), at + 1) < 0 ? at : undefined;
+  // A prefix occurs whenever a longer one does: binary search for the longest that occurs.
+  let lo = 12;
+  let hi = command.length;
+  if (hi < lo || !text.includes(command.slice(0, lo))) return undefined;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (text.includes(command.slice(0, mid))) lo = mid;
+    else hi = mid - 1;
   }
-  return undefined;
+  const prefix = command.slice(0, lo);
+  const at = text.indexOf(prefix);
+  return text.indexOf(prefix, at + 1) < 0 ? at : undefined;
 }
 
 const countLines = (s: string) => s.split("\n").length - 1;

@@ -18,6 +18,7 @@ export const agentNameWiring: Rule = {
       for (const agent of identity) {
         for (const start of analysis.starts.get(agent.name) ?? []) {
           if (envUnknown(start, "CODER_AGENT_NAME")) continue;
+          if (start.name === agent.name) continue;
           const loc = startLocation(instance, start, dir);
           if (start.name === undefined) {
             const dropped = droppedNote(start, "CODER_AGENT_NAME");
