@@ -174,3 +174,57 @@ export function leadingAssignments(words: Word[]): { assignments: Record<string,
   }
   return { assignments, rest: words.slice(k) };
 }
+
+/** How the shell quotes the text at an offset: what it would do with a `'`, `"` or `$` placed there. */
+export type Quoting = "none" | "single" | "double" | "backquote" | "heredoc" | "quoted-heredoc" | "comment";
+
+/** The quoting in effect at offset `p` of `src` (the outermost: a `-c '…'` string is "single"). */
+export function quotingAt(src: string, p: number): Quoting {
+  let state: Quoting = "none";
+  const pending: { delim: string; quoted: boolean; strip: boolean }[] = [];
+  let i = 0;
+  while (i < p && i < src.length) {
+    const c = src[i];
+    if (state === "single") {
+      if (c === "'") state = "none";
+      i++;
+    } else if (state === "double" || state === "backquote") {
+      if (c === "\\") i += 2;
+      else {
+        if ((state === "double" && c === '"') || (state === "backquote" && c === "`")) state = "none";
+        i++;
+      }
+    } else if (c === "\\") i += 2;
+    else if (c === "'") {
+      state = "single";
+      i++;
+    } else if (c === '"') {
+      state = "double";
+      i++;
+    } else if (c === "`") {
+      state = "backquote";
+      i++;
+    } else if (c === "#" && (i === 0 || /[\s;&|(]/.test(src[i - 1]))) {
+      const nl = src.indexOf("\n", i);
+      if (nl < 0 || nl >= p) return "comment";
+      i = nl;
+    } else if (c === "<" && src[i + 1] === "<" && src[i + 2] !== "<") {
+      const m = /^<<(-?)\s*(["']?)([A-Za-z_][A-Za-z0-9_]*)\2/.exec(src.slice(i));
+      if (m) {
+        pending.push({ delim: m[3], quoted: m[2] !== "", strip: m[1] === "-" });
+        i += m[0].length;
+      } else i += 2;
+    } else if (c === "\n" && pending.length > 0) {
+      i++;
+      while (pending.length > 0) {
+        const h = pending.shift()!;
+        const re = new RegExp(`^${h.strip ? "\\t*" : ""}${h.delim}[ \\t]*$`, "m");
+        const m = re.exec(src.slice(i));
+        const end = m ? i + m.index : src.length;
+        if (p < end) return h.quoted ? "quoted-heredoc" : "heredoc";
+        i = m ? end + m[0].length : src.length;
+      }
+    } else i++;
+  }
+  return state;
+}

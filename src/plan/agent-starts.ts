@@ -39,6 +39,8 @@ export interface AgentStart {
   /** The variables as the agent process gets them (undefined: not set). */
   name?: string;
   token?: string;
+  /** CODER_AGENT_SOCKET_PATH: the agent's local socket (the CLI inside the workspace talks to it). */
+  socketPath?: string;
   /** Variables the path set but a wrapper did not pass on. */
   dropped: { variable: string; value: string; wrapper: string }[];
   /** The agent runs as this user. */
@@ -262,7 +264,7 @@ export function analyzeBoot(boot: BootPayload, agents: string[], markerOf: (agen
     const list = starts.get(agent)!;
     if (!list.some((x) => x.origin === s.origin && x.name === s.name && x.token === s.token)) list.push(s);
   };
-  const result = (st: State, origin: string, command: string): AgentStart => ({ origin, command, name: st.env.CODER_AGENT_NAME, token: st.env.CODER_AGENT_TOKEN, dropped: st.dropped, user: st.user });
+  const result = (st: State, origin: string, command: string): AgentStart => ({ origin, command, name: st.env.CODER_AGENT_NAME, token: st.env.CODER_AGENT_TOKEN, socketPath: st.env.CODER_AGENT_SOCKET_PATH, dropped: st.dropped, user: st.user });
 
   if (boot.kind === "containers") {
     for (const c of boot.containers) {
@@ -356,7 +358,7 @@ export function analyzeBoot(boot: BootPayload, agents: string[], markerOf: (agen
       const runner = started(unit.name);
       if (!runner) continue;
       const env: Env = { ...SYSTEMD_ENV, ...unit.environment };
-      add(agent, { origin: `unit ${u.path}`, command: unit.execStart[0] ?? "", name: env.CODER_AGENT_NAME, token: env.CODER_AGENT_TOKEN, dropped: [], user: unit.user ?? "root" });
+      add(agent, { origin: `unit ${u.path}`, command: unit.execStart[0] ?? "", name: env.CODER_AGENT_NAME, token: env.CODER_AGENT_TOKEN, socketPath: env.CODER_AGENT_SOCKET_PATH, dropped: [], user: unit.user ?? "root" });
     }
   });
   return { starts, userData: ud, mentioned };

@@ -58,6 +58,9 @@ export interface ContextOptions {
   parameters?: Record<string, string>;
   variables?: Record<string, Value>;
   agent?: WorkspaceContext["agent"];
+  /** Workspace values to keep (two plans of one workspace: its id, template ids, name). */
+  workspace?: Partial<Omit<WorkspaceContext["workspace"], "isPrebuild" | "isPrebuildClaim">>;
+  now?: Date;
 }
 
 /** A realistic workspace context; every id is a fresh UUID. */
@@ -80,6 +83,7 @@ export function workspaceContext(opts: ContextOptions = {}): WorkspaceContext {
       templateId: randomUUID(),
       templateName: "template",
       templateVersion: "v1",
+      ...opts.workspace,
       isPrebuild: prebuild === "prebuild",
       isPrebuildClaim: prebuild === "claim",
     },
@@ -97,7 +101,7 @@ export function workspaceContext(opts: ContextOptions = {}): WorkspaceContext {
         }
         return a;
       }),
-    now: new Date(),
+    now: opts.now ?? new Date(),
   };
 }
 

@@ -114,7 +114,11 @@ export interface PlannedInstance {
   readonly boot: BootPayload;
   /** Devices the template attaches (paths the OS would show), for wait loops. */
   devices: string[];
+  /** Its count.index or each key (to evaluate its other arguments). */
+  key: InstanceKey;
 }
+
+export type InstanceKey = Parameters<ModuleScope["instanceScope"]>[0];
 
 export interface PlannedAgent {
   name: string;
@@ -228,6 +232,7 @@ export function planTemplate(config: ModuleConfig, context: WorkspaceContext): P
           return bootOf();
         },
         devices: attachedDevices(config, scope, r),
+        key,
       });
     }
   }

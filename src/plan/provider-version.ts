@@ -65,6 +65,11 @@ export function satisfies(v: Version, constraint: string): boolean {
   });
 }
 
+/** The known releases a constraint allows (oldest first); every release when there is none. */
+export function allowedVersions(constraint: string | undefined): Version[] {
+  return constraint ? RELEASES.filter((v) => satisfies(v, constraint)) : [...RELEASES];
+}
+
 export interface ProviderVersion {
   version: Version;
   /** Where it came from: "lock file", "constraint \"0.6.0\"", or "no constraint". */

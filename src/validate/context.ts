@@ -1,5 +1,6 @@
-import { workspaceContext } from "../plan/context.js";
-import { planTemplate, type PlannedInstance } from "../plan/plan.js";
+import { workspaceContext, type WorkspaceContext } from "../plan/context.js";
+import { prebuildPlans } from "../plan/diff.js";
+import { type Plan, planTemplate, type PlannedInstance } from "../plan/plan.js";
 import type { Attr, ModuleConfig } from "../template/config.js";
 import { EvalError, type Value } from "../template/hcl/index.js";
 import { analyzeBoot, type BootAnalysis, markedInitScript } from "../plan/agent-starts.js";
@@ -7,14 +8,18 @@ import type { RuleContext } from "./rule.js";
 
 /** Plans the template as a started workspace of a real user, with each init_script carrying a marker. */
 export function createRuleContext(config: ModuleConfig): RuleContext {
-  const ctx = workspaceContext({
-    agent: (name) => ({ id: `00000000-0000-4000-8000-${Buffer.from(name).toString("hex").padEnd(12, "0").slice(0, 12)}`, token: `token-of-${name}`, initScript: markedInitScript(name, "https://coder.example.com/") }),
-  });
-  const plan = planTemplate(config, ctx);
+  const tokenOf = (name: string) => `token-of-${name}-4c0d3e`;
+  const agent: WorkspaceContext["agent"] = (name) => ({ id: `00000000-0000-4000-8000-${Buffer.from(name).toString("hex").padEnd(12, "0").slice(0, 12)}`, token: tokenOf(name), initScript: markedInitScript(name, "https://coder.example.com/") });
+  const plan = planTemplate(config, workspaceContext({ agent }));
   const cache = new Map<PlannedInstance, BootAnalysis>();
+  let prebuild: { prebuild: Plan; claim: Plan } | undefined;
+  let stopped: Plan | undefined;
   return {
     plan,
     dir: config.dir,
+    tokenOf,
+    prebuild: () => (prebuild ??= prebuildPlans(config, { agent })),
+    stopped: () => (stopped ??= planTemplate(config, workspaceContext({ agent, transition: "stop" }))),
     boot(instance) {
       let a = cache.get(instance);
       if (!a) {

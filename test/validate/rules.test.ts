@@ -1,7 +1,10 @@
-import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { validateTemplate } from "../../src/validate/index.js";
+import { rulesDocument } from "../../src/validate/rule-docs.js";
+import { RULES } from "../../src/validate/rules/index.js";
 import { repoRoot, runCli } from "../support/cli.js";
 import { tempDir } from "../support/tmp.js";
 
@@ -32,6 +35,24 @@ describe("validate rules: each fails on its failing fixture and passes on its pa
     ["cloud-config", "fail-yaml", [/is not valid YAML/]],
     ["agent-token", "fail", [/token agent "vm" is started without CODER_AGENT_TOKEN .*is set before `sudo -u ubuntu`, which does not pass it on/, /token agent "pod" is started without CODER_AGENT_TOKEN \(container dev\)/]],
     ["evaluation", "fail", [/vars map does not contain key "region", referenced at \.\/motd\.tftpl:1,23-29/, /There is no function named "uppercase"/, /Unsuitable value for right operand: a number is required/]],
+    ["init-script-quoting", "fail", [/agent "main"'s init_script is pasted inside single quotes: the first `'` in Coder's bootstrap ends the string .*sudo -u coder sh -c '/]],
+    ["init-script-quoting", "fail-double", [/agent "main"'s init_script is pasted inside double quotes/, /agent "dev"'s init_script is pasted inside an unquoted heredoc: .*cat > \/opt\/dev-init <<SCRIPT/]],
+    ["init-script-quoting", "fail-template", [/takes `\$\{HOME\}` as a Terraform interpolation/, /takes `%\{` as the start of a template directive/]],
+    ["provider-compat", "fail", [/coder_agent\.main\.login_before_ready was removed in coder provider 2\.0\.0, and this template runs with 2\.16\.0/, /startup_script_timeout was removed/, /coder_app\.code\.relative_path was removed/, /data\.coder_workspace\.me\.owner was removed/, /coder_agent\.main\.dir is deprecated/]],
+    ["provider-compat", "fail-new", [/coder_env\.path\.merge_strategy exists from coder provider 2\.15\.0 only, and this template runs with 2\.14\.0/, /subagent_id exists from coder provider 2\.14\.0 only; the constraint ">= 2\.10\.0, < 2\.15\.0" also allows 2\.10\.0 to 2\.13\.0/, /coder_app\.shell sets both command and subdomain, which coder provider 2\.14\.0 and later refuse/]],
+    ["provider-compat", "fail-unpinned", [/the coder provider has no version constraint/, /owner_email was removed in coder provider 2\.0\.0/]],
+    ["app-slug-unique", "fail", [/coder_app\.dev_web has slug "web", like coder_app\.main_web at main\.tf:\d+ \(agents main and dev\)/, /module\.code_server_dev\.coder_app\.code_server has slug "code-server", like module\.code_server_main/]],
+    ["startup-blocks", "fail", [/startup_script runs code-server in the foreground .* users cannot log in/, /coder_script\.jupyter\.script runs jupyter in the foreground/, /coder_script\.files\.script runs python -m http\.server in the foreground/]],
+    ["metadata", "fail", [/interval = 1 below timeout = 5/, /two metadata items with key "cpu"/, /metadata "disk" has no timeout/]],
+    ["multi-agent-supervised", "fail", [/agents dev and main on aws_instance\.workspace are both started by the unit \/etc\/systemd\/system\/coder-agent\.service/]],
+    ["multi-agent-supervised", "fail-socket", [/share CODER_AGENT_SOCKET_PATH=\/run\/coder-agent\.sock/]],
+    ["multi-agent-supervised", "fail-user", [/run as one user \(coder\) under systemd units .* with the default agent socket/]],
+    ["parameters", "fail", [/its default "t3\.small" is not one of its options/, /form_type = "checkbox"/, /does not match its validation regex/, /"disk_size" to "500", which is above its validation max 100/, /"region", which no coder_parameter declares/, /after 600 s: Coder refuses a ttl under 3600 seconds/]],
+    ["prebuild-replacement", "fail", [/docker_container\.workspace\[0\]: name changes on claim \("coder-prebuilds-prebuild-[0-9a-f]+" → "coder-alice-dev"\); forces replacement/, /hostname changes on claim/]],
+    ["prebuild-replacement", "fail-user-data", [/aws_instance\.vm: user_data changes on claim \(line 2: "useradd -m prebuilds" → "useradd -m alice"\); forces replacement/]],
+    ["prebuild-replacement", "fail-multi-agent", [/2 agents \(main, vm\): Coder does not support prebuilds for multi-agent templates yet/]],
+    ["token-ignore-changes", "fail", [/aws_instance\.dev ignores changes to user_data, which carries coder_agent\.main's token; .* coderd refuses it \(401\)/]],
+    ["token-ignore-changes", "fail-all", [/ignore_changes = all and runs token agent "main" \(its token is in env\)/]],
   ];
   for (const [rule, variant, messages] of cases) {
     it(`${rule}/${variant}`, async () => {
@@ -39,7 +60,7 @@ describe("validate rules: each fails on its failing fixture and passes on its pa
       const mine = findings.filter((f) => f.ruleId === `coder/${rule}`);
       for (const m of messages) expect(mine.map((f) => f.message).join("\n")).toMatch(m);
       for (const f of mine) {
-        expect(f.file).toBe("main.tf");
+        expect(existsSync(join(fixture(`${rule}/${variant}`), f.file)), f.file).toBe(true);
         expect(f.line).toBeGreaterThan(0);
         expect(f.hint.length).toBeGreaterThan(5);
       }
@@ -48,6 +69,21 @@ describe("validate rules: each fails on its failing fixture and passes on its pa
       expect(await rulesOf(fixture(`${rule}/pass`))).toEqual([]);
     });
   }
+
+  it("suggests the minimal ignore_changes for a replacement on claim, which the passing twin has", async () => {
+    const [name] = (await rulesOf(fixture("prebuild-replacement/fail"))).filter((f) => f.ruleId === "coder/prebuild-replacement");
+    expect(name.hint).toMatch(/^add lifecycle \{ ignore_changes = \[name, hostname\] \} to docker_container\.workspace\[0\]/);
+    expect(readFileSync(fixture("prebuild-replacement/pass/main.tf"), "utf8")).toMatch(/ignore_changes = \[name, hostname\]/);
+  });
+
+  it("warnings and errors of the new rules have the severities documented", async () => {
+    const sev = async (dir: string, rule: string) => (await rulesOf(fixture(dir))).filter((f) => f.ruleId === rule).map((f) => f.severity);
+    expect(await sev("token-ignore-changes/fail", "coder/token-ignore-changes")).toEqual(["error"]);
+    expect(await sev("token-ignore-changes/fail-all", "coder/token-ignore-changes")).toEqual(["warning"]);
+    expect(await sev("startup-blocks/fail", "coder/startup-blocks")).toEqual(["error", "warning", "warning"]);
+    expect(await sev("provider-compat/fail-unpinned", "coder/provider-compat")).toEqual(["warning", "error"]);
+    expect(await sev("multi-agent-supervised/fail-user", "coder/multi-agent-supervised")).toEqual(["warning"]);
+  });
 
   it("mixed-auth is a warning", async () => {
     const findings = await rulesOf(fixture("mixed-auth/fail"));
@@ -91,7 +127,7 @@ describe("provisioner validate CLI", () => {
     const r = await runCli(["validate", fixture("app-fields/fail")]);
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toContain(`${fixture("app-fields/fail")}/main.tf`);
-    expect(r.stdout).toMatch(/\s20\s+error\s+coder_app\.web slug/);
+    expect(r.stdout).toMatch(/\s21\s+error\s+coder_app\.web slug/);
     expect(r.stdout).not.toContain("\x1b[");
   });
 
@@ -104,7 +140,7 @@ describe("provisioner validate CLI", () => {
     const r = await runCli(["validate", fixture("unreadable"), "--format", "json"]);
     expect(r.exitCode).toBe(2);
     const out = JSON.parse(r.stdout);
-    expect(out.templates[0].error).toMatchObject({ code: "E_TEMPLATE_SYNTAX", file: `${fixture("unreadable")}/main.tf`, line: 11 });
+    expect(out.templates[0].error).toMatchObject({ code: "E_TEMPLATE_SYNTAX", file: `${fixture("unreadable")}/main.tf`, line: 12 });
   });
 
   it("exits 2 for a path without templates", async () => {
@@ -134,16 +170,36 @@ describe("provisioner validate CLI", () => {
     expect(run.results[0]).toMatchObject({
       ruleId: "coder/agent-name-wiring",
       level: "error",
-      locations: [{ physicalLocation: { artifactLocation: { uri: `${fixture("agent-name-wiring/fail")}/main.tf` }, region: { startLine: 43 } } }],
+      locations: [{ physicalLocation: { artifactLocation: { uri: `${fixture("agent-name-wiring/fail")}/main.tf` }, region: { startLine: 46 } } }],
     });
     expect(run.tool.driver.rules[run.results[0].ruleIndex].id).toBe("coder/agent-name-wiring");
+    const rule = run.tool.driver.rules[run.results[0].ruleIndex];
+    expect(rule.help.text).toMatch(/^Agents on one instance share .*\n\nWhy: .*\n\nFix: .*\n\nFails:\n/s);
+    expect(rule.help.markdown).toMatch(/^### `coder\/agent-name-wiring`\n/);
+    expect(rule.help.markdown).toContain("```yaml");
   });
 
   it("junit output has a failing test case per failed rule", async () => {
     const r = await runCli(["validate", fixture("init-script-unused/fail"), "--format", "junit"]);
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toMatch(/^<\?xml/);
-    expect(r.stdout).toMatch(/<testsuites name="provisioner validate" tests="11" failures="1">/);
+    expect(r.stdout).toContain(`<testsuites name="provisioner validate" tests="${RULES.length}" failures="1">`);
     expect(r.stdout).toMatch(/<testcase classname="[^"]+" name="coder\/init-script-unused"><failure message="agent &quot;dev&quot;/);
+  });
+});
+
+describe("rule documentation", () => {
+  it("docs/rules.md is generated from the rules' metadata and up to date (npm run docs:rules)", () => {
+    expect(readFileSync(join(repoRoot, "docs/rules.md"), "utf8")).toBe(rulesDocument(RULES));
+  });
+
+  it("every rule has a stable id, what, why, fix and an example, and a failing fixture", () => {
+    const ids = RULES.map((r) => r.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const r of RULES) {
+      expect(r.id).toMatch(/^coder\/[a-z]+(-[a-z]+)*$/);
+      for (const text of [r.title, r.description, r.why, r.fix, r.example.bad, r.example.good]) expect(text.length).toBeGreaterThan(10);
+      expect(existsSync(fixture(`${r.id.slice("coder/".length)}/pass`)), r.id).toBe(true);
+    }
   });
 });

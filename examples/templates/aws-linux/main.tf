@@ -58,7 +58,6 @@ resource "coder_agent" "dev" {
   arch  = "amd64"
   os    = "linux"
   auth  = "aws-instance-identity"
-  dir   = "/home/coder"
 
   metadata {
     key          = "load"

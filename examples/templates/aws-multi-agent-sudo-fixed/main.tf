@@ -3,6 +3,7 @@ terraform {
   required_providers {
     coder = {
       source = "coder/coder"
+      version = "~> 2.0"
     }
     aws = {
       source  = "hashicorp/aws"

@@ -4,6 +4,7 @@ terraform {
   required_providers {
     coder = {
       source = "coder/coder"
+      version = "~> 2.0"
     }
     docker = {
       source = "kreuzwerker/docker"

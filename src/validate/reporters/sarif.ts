@@ -1,3 +1,4 @@
+import { ruleHelp } from "../rule-docs.js";
 import { RULES } from "../rules/index.js";
 import { findingPath, type ValidationReport } from "../index.js";
 
@@ -34,6 +35,7 @@ export function formatSarif(report: ValidationReport, version: string): string {
               name: r.id.replace(/^coder\//, "").replace(/-(.)/g, (_m, ch: string) => ch.toUpperCase()),
               shortDescription: { text: r.title },
               fullDescription: { text: r.description },
+              help: ruleHelp(r),
               defaultConfiguration: { level: r.severity },
             })),
           },

@@ -10,6 +10,12 @@ export const agentFields: Rule = {
   title: "coder_agent names, auth, arch and os are valid",
   severity: "error",
   description: "terraform-provider-coder requires arch (amd64|armv7|arm64) and os (linux|darwin|windows); auth is one of token, aws-, azure- or google-instance-identity; agent names match ^[a-z0-9](-?[a-z0-9])*$ and are unique, so one coder_agent resource must not produce several agents.",
+  why: "terraform-provider-coder rejects these values at plan time, and coderd rejects duplicate agent names at import: the template cannot be pushed or every build fails.",
+  fix: "Give every agent its own `coder_agent` resource with a valid name (`^[a-z0-9](-?[a-z0-9])*$`), `arch` and `os`; use `count = data.coder_workspace.me.start_count` only, never a count above one.",
+  example: {
+    bad: "resource \"coder_agent\" \"dev_box\" {\n  count = 2\n  arch  = \"x86\"\n}",
+    good: "resource \"coder_agent\" \"dev\" {\n  count = data.coder_workspace.me.start_count\n  arch  = \"amd64\"\n  os    = \"linux\"\n}",
+  },
   check({ plan }) {
     const out: RuleFinding[] = [];
     const seen = new Map<string, string>();

@@ -8,6 +8,12 @@ export const agentNameWiring: Rule = {
   severity: "error",
   description:
     "Agents on one instance share its cloud instance ID. With several of them, Coder can only tell which agent is authenticating from CODER_AGENT_NAME; without it (or with a wrong name) the server answers 409 \"Multiple agents found with instance ID\" or 404. A variable set before `sudo` does not reach the command (env_reset).",
+  why: "With two or more identity agents on one instance, coderd finds several candidate agents for the instance ID. Without an `agent_name` it answers 409 `Multiple agents found with instance ID \"\u2026\". Set CODER_AGENT_NAME to one of: \u2026`; with a wrong one, 404. The agent never connects and the workspace stays `connecting`.",
+  fix: "Start each agent's `init_script` with its own `CODER_AGENT_NAME=<resource name>` in the environment of the process that runs it: after `sudo`'s options (`sudo -u coder CODER_AGENT_NAME=dev sh -c \u2026`), through `env`, an `export` in the same script, or the unit's `Environment=`.",
+  example: {
+    bad: "runcmd:\n  # sudo resets the environment: the name never reaches the agent\n  - CODER_AGENT_NAME=dev sudo -u coder /opt/coder/dev-init",
+    good: "runcmd:\n  - sudo -u coder CODER_AGENT_NAME=dev /opt/coder/dev-init",
+  },
   check({ plan, boot, dir }) {
     const out: RuleFinding[] = [];
     for (const instance of plan.instances) {

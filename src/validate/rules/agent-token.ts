@@ -7,6 +7,12 @@ export const agentToken: Rule = {
   severity: "error",
   description:
     "An agent with auth = \"token\" (the default) authenticates with CODER_AGENT_TOKEN (or CODER_AGENT_TOKEN_FILE) from its environment; coder_agent.<name>.token must reach the process that runs its init_script — the container's env, an export before it, or a systemd unit's Environment=. Without it the agent cannot connect.",
+  why: "A token agent authenticates with `CODER_AGENT_TOKEN` (or `CODER_AGENT_TOKEN_FILE`). If the process that runs the init script does not have it, the agent cannot authenticate and the workspace never connects.",
+  fix: "Put `CODER_AGENT_TOKEN=${coder_agent.<name>.token}` in the container's env, export it before the init script runs, or pass it through the wrapper (`sudo -u coder CODER_AGENT_TOKEN=\u2026 sh -c \u2026`). On a cloud VM, instance-identity auth needs no token.",
+  example: {
+    bad: "resource \"docker_container\" \"workspace\" {\n  entrypoint = [\"sh\", \"-c\", coder_agent.main.init_script]\n}",
+    good: "resource \"docker_container\" \"workspace\" {\n  entrypoint = [\"sh\", \"-c\", coder_agent.main.init_script]\n  env        = [\"CODER_AGENT_TOKEN=${coder_agent.main.token}\"]\n}",
+  },
   check({ plan, boot, dir }) {
     const out: RuleFinding[] = [];
     for (const instance of plan.instances) {

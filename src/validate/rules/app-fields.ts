@@ -7,6 +7,12 @@ export const appFields: Rule = {
   title: "coder_app fields are valid",
   severity: "error",
   description: "terraform-provider-coder: slug (from provider 0.6.0; before, coderd uses the resource name) matches ^[a-z0-9](-?[a-z0-9])*$, open_in is slim-window or tab, share is owner, authenticated or public, and command conflicts with url.",
+  why: "terraform-provider-coder validates these fields; a template that breaks them fails to plan, so no workspace of it can be built.",
+  fix: "Use a lower-case slug with single hyphens, `open_in = \"slim-window\"` or `\"tab\"`, `share` of owner/authenticated/public, and either `command` or `url`.",
+  example: {
+    bad: "resource \"coder_app\" \"web\" {\n  slug = \"Web_App\"\n  url  = \"http://localhost:8080\"\n  command = \"npm start\"\n}",
+    good: "resource \"coder_app\" \"web\" {\n  agent_id = coder_agent.main.id\n  slug     = \"web-app\"\n  url      = \"http://localhost:8080\"\n}",
+  },
   check({ plan, value }) {
     const out: RuleFinding[] = [];
     const slugRequired = compare(plan.coderVersion.version, [0, 6, 0]) >= 0;

@@ -6,6 +6,12 @@ export const cloudConfig: Rule = {
   title: "User data that says #cloud-config is valid cloud-config",
   severity: "error",
   description: "cloud-init ignores (or half-applies) a #cloud-config document that is not valid YAML or has keys of the wrong type, so agents started from it never start.",
+  why: "cloud-init skips a `#cloud-config` document that is not YAML and ignores keys of the wrong type; the agents it was meant to start never start, and the VM gives no sign of it outside its console log.",
+  fix: "Fix the template so the rendered document is valid cloud-config; write multi-line values (an init script) base64-encoded with `encoding: b64`, and check the rendered result with `cloud-init schema --config-file`.",
+  example: {
+    bad: "#cloud-config\nruncmd: sh /opt/coder/init",
+    good: "#cloud-config\nruncmd:\n  - sh /opt/coder/init",
+  },
   check({ plan, boot }) {
     const out: RuleFinding[] = [];
     for (const instance of plan.instances) {

@@ -8,6 +8,12 @@ export const identityCloudMismatch: Rule = {
   title: "Instance-identity agents run on an instance of the same cloud",
   severity: "error",
   description: "An agent using aws-, google- or azure-instance-identity proves who it is with its instance's cloud identity; on another cloud's instance, on a container, or on no instance at all, it can never authenticate.",
+  why: "Instance identity is the cloud's signed document about the machine the agent runs on. `aws-instance-identity` on a GCP VM or a container has no AWS identity to send; coderd answers 401 or 404 and the agent never connects.",
+  fix: "Use the auth of the cloud the agent runs on (`aws-`, `google-` or `azure-instance-identity`), tie the agent to that instance with `coder_agent_instance`, or use `auth = \"token\"` and pass `CODER_AGENT_TOKEN`.",
+  example: {
+    bad: "resource \"coder_agent\" \"main\" {\n  auth = \"aws-instance-identity\"\n}\nresource \"google_compute_instance\" \"dev\" { \u2026 }",
+    good: "resource \"coder_agent\" \"main\" {\n  auth = \"google-instance-identity\"\n}",
+  },
   check({ plan }) {
     const out: RuleFinding[] = [];
     for (const agent of plan.agents.filter((a) => a.count > 0)) {

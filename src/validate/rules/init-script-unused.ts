@@ -6,6 +6,12 @@ export const initScriptUnused: Rule = {
   title: "Every agent's init_script is used by its instance",
   severity: "error",
   description: "An agent starts only when its instance runs the agent's init_script (user data, startup script, or the container's command); if nothing runs it, the agent never connects and the workspace hangs in 'connecting'.",
+  why: "Nothing else starts an agent: if the instance's user data (or the container's command) never runs the agent's `init_script`, the agent never connects and Coder shows the workspace as `connecting` until it times out.",
+  fix: "Run `coder_agent.<name>.init_script` from the instance's user data or the container's entrypoint/command, with `CODER_AGENT_NAME` when several agents share the instance.",
+  example: {
+    bad: "resource \"aws_instance\" \"dev\" {\n  user_data = \"#!/bin/sh\\necho hello\"\n}",
+    good: "resource \"aws_instance\" \"dev\" {\n  user_data = coder_agent.main.init_script\n}",
+  },
   check({ plan, boot }) {
     const out: RuleFinding[] = [];
     for (const instance of plan.instances) {

@@ -6,6 +6,12 @@ export const mixedAuth: Rule = {
   title: "Agents on one instance use one kind of auth",
   severity: "warning",
   description: "Mixing token and instance-identity agents on one instance works, but puts agent tokens into user data next to identity agents that need none; usually one of them is a mistake.",
+  why: "Token agents need their token in the instance's user data, which instance-identity agents make unnecessary; mixing them usually means one agent was copied with the wrong auth, and it leaks a token into user data that every process on the VM can read from the metadata service.",
+  fix: "Use instance identity for every agent of a cloud VM (or token auth for all of them).",
+  example: {
+    bad: "resource \"coder_agent\" \"main\" { auth = \"aws-instance-identity\" }\nresource \"coder_agent\" \"dev\"  { }   # token",
+    good: "resource \"coder_agent\" \"main\" { auth = \"aws-instance-identity\" }\nresource \"coder_agent\" \"dev\"  { auth = \"aws-instance-identity\" }",
+  },
   check({ plan }) {
     const out: RuleFinding[] = [];
     for (const instance of plan.instances) {

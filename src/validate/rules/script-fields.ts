@@ -5,6 +5,12 @@ export const scriptFields: Rule = {
   title: "coder_script fields are valid",
   severity: "error",
   description: "terraform-provider-coder: agent_id, display_name and script are required; at least one of run_on_start, run_on_stop or cron; start_blocks_login only with run_on_start; timeout at least 1 when set.",
+  why: "terraform-provider-coder rejects a `coder_script` that never runs or combines these fields; the template fails to plan.",
+  fix: "Set one of `run_on_start`, `run_on_stop` or `cron`; use `start_blocks_login` only with `run_on_start`; give `timeout` at least 1 second or leave it out.",
+  example: {
+    bad: "resource \"coder_script\" \"setup\" {\n  agent_id           = coder_agent.main.id\n  display_name       = \"Setup\"\n  script             = \"./setup.sh\"\n  start_blocks_login = true\n}",
+    good: "resource \"coder_script\" \"setup\" {\n  agent_id           = coder_agent.main.id\n  display_name       = \"Setup\"\n  script             = \"./setup.sh\"\n  run_on_start       = true\n  start_blocks_login = true\n}",
+  },
   check({ plan, value }) {
     const out: RuleFinding[] = [];
     for (const r of plan.config.resources.filter((x) => x.type === "coder_script")) {
