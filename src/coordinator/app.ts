@@ -367,7 +367,11 @@ export function createApp(deps: AppDeps): Hono<Env> {
       // none (it destroys them).
       const previous: AdminResourceSpec[] = body.resources ?? (body.transition === "delete" ? [] : (await store.resourcesOfJob(tx, before.latest_job_id)).resources);
       const resources = body.resources ?? (body.transition === "stop" ? previous.map((r) => ({ ...r, agents: [] })) : previous);
-      const build = await store.insertBuild(tx, { workspaceId, transition: body.transition, initiatorId, resources, jobStatus: body.job });
+      const names = new Set(resources.flatMap((r) => r.agents.map((a) => a.name)));
+      const unknown = body.keep_tokens.filter((n) => !names.has(n));
+      if (unknown.length) throw HttpError.badRequest("Validation failed.", undefined, [{ field: "keep_tokens", detail: `no agent named ${unknown.map((n) => JSON.stringify(n)).join(", ")} in this build` }]);
+      const tokens = await store.latestTokens(tx, workspaceId, body.keep_tokens);
+      const build = await store.insertBuild(tx, { workspaceId, transition: body.transition, initiatorId, resources, jobStatus: body.job, tokens });
       await store.deleteWorkspaceOfJob(tx, build.jobId);
       if (body.job === "succeeded") await deps.onJobSucceeded?.(build.jobId, tx);
       return build;

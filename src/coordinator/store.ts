@@ -262,6 +262,21 @@ export class Store {
     return { buildId, jobId, agents };
   }
 
+  /** The token each named agent had in the workspace's latest build that had an agent of that name. One query. */
+  async latestTokens(q: Queryable, workspaceId: string, names: string[]): Promise<Map<string, string>> {
+    if (names.length === 0) return new Map();
+    const rows = await q.query<{ name: string; auth_token: string }>(
+      `SELECT DISTINCT ON (a.name) a.name, a.auth_token
+         FROM workspace_agents a
+         JOIN workspace_resources r ON r.id = a.resource_id
+         JOIN workspace_builds b ON b.job_id = r.job_id
+        WHERE b.workspace_id = $1 AND a.name = ANY($2) AND NOT a.deleted
+        ORDER BY a.name, b.build_number DESC`,
+      [workspaceId, names],
+    );
+    return new Map(rows.map((r) => [r.name, r.auth_token]));
+  }
+
   /**
    * A build's resources and agents (apps and scripts included) as a spec for a new build, and the
    * agents' tokens by name (a claim build keeps them). Two queries.

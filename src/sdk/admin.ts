@@ -103,6 +103,12 @@ export const CreateBuildRequest = z.object({
   initiator: text(64).min(1).optional(),
   resources: z.array(AdminResourceSpec).optional(),
   job: JobOutcome.default("succeeded"),
+  /**
+   * Agents (by name) whose token carries over from the workspace's latest earlier build that had
+   * them: a coder_agent that Terraform did not re-create keeps its token (one without
+   * `count = start_count`). The others get new tokens, as re-created agents do.
+   */
+  keep_tokens: z.array(name(64)).max(1000).default([]),
 });
 export type CreateBuildRequest = z.infer<typeof CreateBuildRequest>;
 
