@@ -7,7 +7,13 @@ export const e2eCommand = defineCommand({
   builder: (y) =>
     y
       .positional("dir", { type: "string", default: ".", describe: "Template directory (.tf or .tf.json, e.g. cdktf output)" })
-      .option("scenario", { choices: ["start", "prebuild", "all"] as const, default: "start" as const, describe: "start: agents come up as themselves; prebuild: also claim and check one reinit each" })
+      .option("scenario", {
+        choices: ["start", "prebuild", "lifecycle", "all"] as const,
+        default: "start" as const,
+        describe: "start: agents come up as themselves; prebuild: what the claim changes, then claim and check one reinit each; lifecycle: start → stop → start → template update, every build checked; all: the three",
+      })
+      .option("update", { type: "string", describe: "The template's next version (a directory), for the lifecycle's update step (default: this template with every init_script changed)" })
+      .option("fuzz-bootstrap", { type: "boolean", default: false, describe: "Give every agent a bootstrap holding ' \" $ ` %{ and prove each still starts" })
       .option("timeout", { type: "string", default: "60s", describe: "How long agents may take per scenario (e.g. 30s, 2m)" })
       .option("keep", { type: "boolean", default: false, describe: "Keep the sandbox and logs, and print where" })
       .option("json", { type: "boolean", default: false, describe: "Print the report as JSON (for CI)" })
@@ -15,13 +21,16 @@ export const e2eCommand = defineCommand({
       .option("logs", { type: "boolean", default: false, describe: "Print each agent's logs (as GET …/logs?format=text does) after the report" })
       .option("parameter", { type: "string", array: true, default: [] as string[], describe: "A template parameter, NAME=VALUE (repeatable; as `coder create --parameter`)" })
       .example("$0 e2e examples/templates/aws-multi-agent", "two agents on one EC2 instance")
-      .example("$0 e2e . --scenario all --json", "start and prebuild-claim scenarios, machine-readable")
+      .example("$0 e2e . --scenario all --json", "start, prebuild-claim and lifecycle scenarios, machine-readable")
+      .example("$0 e2e v1/ --scenario lifecycle --update v2/", "will running workspaces survive the update to v2?")
+      .example("$0 e2e . --fuzz-bootstrap", "no quoting of the init script breaks when Coder's bootstrap changes")
       .epilogue("Exit codes: 0 every check passed, 1 a check failed (the report names the agent and the server's answer), 2 bad input."),
   run: async (args) => {
     const { parseDuration } = await import("./duration.js");
     const timeoutMs = parseDuration(args.timeout, "--timeout");
     const { TemplateLoadError } = await import("../template/config.js");
     const { runE2e, E2eInputError } = await import("../e2e/run.js");
+    if (args.update !== undefined && args.scenario !== "lifecycle" && args.scenario !== "all") throw new UsageError("--update is for the lifecycle scenario", "add --scenario lifecycle (or all), or drop --update");
     const parameters: Record<string, string> = {};
     for (const p of args.parameter) {
       const eq = p.indexOf("=");
@@ -42,7 +51,9 @@ export const e2eCommand = defineCommand({
     try {
       report = await runE2e({
         dir: args.dir,
-        scenarios: args.scenario === "all" ? ["start", "prebuild"] : [args.scenario],
+        scenarios: args.scenario === "all" ? ["start", "prebuild", "lifecycle"] : [args.scenario],
+        updateDir: args.update,
+        fuzzBootstrap: args.fuzzBootstrap,
         timeoutMs,
         keep: args.keep,
         parameters,

@@ -1,8 +1,9 @@
 /**
  * What `coder_agent.<name>.init_script` is during an e2e run: coderd's Linux bootstrap (download the
  * agent from the access URL, export its auth and URL, `exec ./coder agent`), plus the metadata URL of
- * the instance's fake IMDS and a copy of the agent's output for the report. Like coderd's, it never
- * contains a single quote: templates paste it into `sh -c '…'`.
+ * the instance's fake IMDS and a copy of the agent's output for the report. Like coderd's today, it
+ * contains no single quote (templates paste it into `sh -c '…'`) — unless `fuzz` asks for the
+ * characters a future bootstrap may hold: it then checks that it reached the shell unaltered.
  */
 export function bootstrapScript(opts: {
   agent: string;
@@ -13,11 +14,17 @@ export function bootstrapScript(opts: {
   metadataUrl?: string;
   /** Where the agent's output is copied, inside the instance. */
   logFile: string;
+  /** The template version (2 and later: the bootstrap of another Coder release, a changed init_script). */
+  revision?: number;
+  /** Hold ' " $ ` %{ ${ and refuse to start when they were interpreted on the way (e2e --fuzz-bootstrap). */
+  fuzz?: boolean;
 }): string {
   const script = `#!/usr/bin/env sh
 # coder_agent.${opts.agent}.init_script (provisioner e2e: the coderd bootstrap for linux/${opts.arch})
 set -eu
 mkdir -p "$(dirname "${opts.logFile}")"
+${opts.revision && opts.revision > 1 ? `# template version ${opts.revision}: the bootstrap of another Coder release
+` : ""}${opts.fuzz ? FUZZ(opts.logFile) : ""}
 echo "bootstrap: starting agent ${opts.agent} as $(id -un 2>/dev/null || echo "\${USER:-?}")" >> "${opts.logFile}"
 BINARY_DIR=$(mktemp -d -t coder.XXXXXX)
 BINARY_NAME=coder
@@ -46,6 +53,15 @@ export CODER_AGENT_URL="${opts.accessUrl}"
 ${opts.metadataUrl ? `export CODER_AGENT_METADATA_URL="${opts.metadataUrl}"\n` : ""}echo "bootstrap: CODER_AGENT_NAME=\${CODER_AGENT_NAME-<unset>} CODER_AGENT_TOKEN=\${CODER_AGENT_TOKEN:+<set>}" >> "${opts.logFile}"
 exec ./"$BINARY_NAME" agent --log-format json >> "${opts.logFile}" 2>&1
 `;
-  if (script.includes("'")) throw new Error("bootstrap script must not contain a single quote");
+  if (!opts.fuzz && script.includes("'")) throw new Error("bootstrap script must not contain a single quote");
   return script;
 }
+
+/** The fuzz lines: a value with every quoting character, compared with what the shell got. */
+const FUZZ = (logFile: string) => `# provisioner e2e --fuzz-bootstrap: it's "quoted", has $HOME, \`uname\`, %{ if x } and \${y}
+PROVISIONER_FUZZ='it'\\''s "quoted" $HOME \`uname\` %{ if x } \${y}'
+if [ "$PROVISIONER_FUZZ" != "it's \\"quoted\\" \\$HOME \\\`uname\\\` %{ if x } \\\${y}" ]; then
+  echo "bootstrap: the init script was altered before it ran (its quotes, \\$ or backquotes were interpreted on the way): write it base64-encoded to a file and run the file" >> "${logFile}"
+  exit 1
+fi
+`;

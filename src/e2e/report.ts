@@ -6,6 +6,13 @@ export function formatReport(report: E2eReport, color: boolean): string {
   const out: string[] = [];
   for (const s of report.scenarios) {
     out.push(`${c("1", `scenario ${s.scenario}`)} (${(s.duration_ms / 1000).toFixed(1)}s)`);
+    for (const st of s.steps ?? []) {
+      out.push(`  build ${st.build} ${st.step} (${st.transition})${st.failures.length ? c("31", ` ${st.failures.length} failure${st.failures.length === 1 ? "" : "s"}`) : ""}`);
+      for (const i of st.instances) out.push(`    ${i.instance}: ${i.action}${i.detail ? ` — ${i.detail}` : ""}`);
+      for (const a of st.agents) out.push(`    agent ${a.agent}: ${a.result === "refused" ? `refused ${a.http_status}` : a.result}, ${a.lifecycle}${a.time_to_ready_ms === null ? "" : ` in ${(a.time_to_ready_ms / 1000).toFixed(1)}s`}`);
+      for (const k of st.checks) out.push(`    ${c("2", `✓ ${k}`)}`);
+    }
+    if (s.steps) out.push(`  agents of the last start build:`);
     const rows = [["INSTANCE", "KIND", "AGENT", "AUTH", "RESULT", "AUTHENTICATED AS", "LIFECYCLE", "READY IN", ...(s.scenario === "prebuild" ? ["REINITS"] : [])]];
     for (const a of s.agents) {
       rows.push([
@@ -31,6 +38,8 @@ export function formatReport(report: E2eReport, color: boolean): string {
       for (const app of a.apps) out.push(`  ${a.agent}: app ${app.slug}${app.state ? ` ${app.state}${app.message ? `: ${app.message}` : ""}` : ""}`);
     }
     for (const a of s.agents.filter((x) => x.result === "unsupported")) out.push(`  ${c("33", "-")} agent ${a.agent} not run: ${a.reason}`);
+    for (const ch of s.claim_changes ?? []) out.push(`  claim changes ${ch.instance}: ${ch.argument} ${ch.description} — ${ch.effect === "replace" ? "forces replacement" : ch.effect === "update" ? "updated in place" : "effect unknown"}`);
+    for (const w of s.warnings) out.push(`  ${c("33", "!")} ${w}`);
     for (const f of s.failures) out.push(`  ${c("31", "✗")} ${f}`);
     for (const [agent, text] of Object.entries(s.logs ?? {})) {
       out.push(`  logs of agent ${agent}:`);

@@ -7,7 +7,7 @@
  * When the run ends (or the runner dies), the namespace's processes all end with it.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createConnection, createServer, type Server } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -74,6 +74,24 @@ const SHIMMED: Record<string, string> = {
   docker: "bin/docker",
   "update-ca-certificates": "sbin/update-ca-certificates",
 };
+
+/** A process and its descendants (host PIDs), from /proc. */
+function processTree(root: number): { pid: number; ppid: number; cmdline: string }[] {
+  const all: { pid: number; ppid: number; cmdline: string }[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      all.push({ pid: Number(entry), ppid, cmdline: readFileSync(`/proc/${entry}/cmdline`, "utf8").replace(/\0/g, " ") });
+    } catch {
+      // exited while listed
+    }
+  }
+  const out = all.filter((p) => p.pid === root);
+  for (let i = 0; i < out.length; i++) out.push(...all.filter((p) => p.ppid === out[i].pid));
+  return out;
+}
 
 /** Why this machine cannot run the sandbox, or undefined when it can. */
 export function sandboxUnavailable(): string | undefined {
@@ -234,11 +252,12 @@ export class InstanceSandbox {
 
   /**
    * Starts the instance: `boot` is a shell script run as root inside (cloud-init's or the container's
-   * start), with `env` as its whole environment. `forwards` are loopback ports of the host.
+   * start), with `env` as its whole environment. `forwards` are loopback ports of the host, served
+   * inside on the same port or on `listen` (a metadata service that moved keeps its address inside).
    */
-  async start(boot: string, env: Record<string, string>, forwards: number[], devices: string[]): Promise<void> {
+  async start(boot: string, env: Record<string, string>, forwards: (number | { port: number; listen: number })[], devices: string[]): Promise<void> {
     const r = this.root;
-    const sockets = await Promise.all(forwards.map(async (p) => [p, await this.bridge.expose(p)] as const));
+    const sockets = await Promise.all(forwards.map(async (f): Promise<[number, string]> => (typeof f === "number" ? [f, await this.bridge.expose(f)] : [f.listen, await this.bridge.expose(f.port)])));
     writeFileSync(this.hostPath("/.provisioner/boot.sh"), boot);
     const nodeDir = dirname(process.execPath);
     const init = [
@@ -286,6 +305,35 @@ export class InstanceSandbox {
     // A launch that fails does so at once (a mount refused, chroot missing).
     await Promise.race([this.exited, new Promise((r) => setTimeout(r, 300))]);
     if (this.child.exitCode !== null) throw new Error(`the sandbox of ${this.dir} did not start: ${stderr.trim() || `exit ${this.child.exitCode}`}`);
+  }
+
+  /** Whether the instance is running (started and not stopped). */
+  get running(): boolean {
+    return !!this.child?.pid && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /**
+   * Shuts the instance down as a machine does: SIGTERM to every process but its init and its network
+   * (agents report shutting down and run their stop scripts), then, once they are gone or after
+   * `graceMs`, everything. The root file system stays: `start` boots it again.
+   */
+  async shutdown(graceMs: number): Promise<void> {
+    const c = this.child;
+    if (!c?.pid || !this.running) return;
+    const tree = processTree(c.pid);
+    const init = tree.find((p) => p.ppid === c.pid)?.pid;
+    const victims = tree.filter((p) => p.pid !== c.pid && p.pid !== init && !p.cmdline.includes(" forward ")).map((p) => p.pid);
+    for (const pid of victims) {
+      try {
+        process.kill(pid, "SIGTERM");
+      } catch {
+        // gone already
+      }
+    }
+    const deadline = Date.now() + graceMs;
+    const alive = () => victims.filter((pid) => existsSync(`/proc/${pid}`) && !/^\S+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8")));
+    while (Date.now() < deadline && alive().length > 0) await new Promise((r) => setTimeout(r, 100));
+    await this.stop();
   }
 
   /** Ends every process of the instance (the namespace's init first, so nothing survives). */

@@ -5,7 +5,7 @@
  * loopback through and refuse the rest; everything that would change a machine only logs.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { appendFileSync, chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { Accounts } from "./accounts.js";
 import { createConnection, createServer } from "node:net";
 import { delimiter, join } from "node:path";
@@ -114,6 +114,19 @@ function findUnit(name: string, userMode: boolean): string | undefined {
   return undefined;
 }
 
+/** `systemctl enable`: a link to the unit in each of its WantedBy= targets' .wants directory. */
+function enableUnit(path: string, userMode: boolean): void {
+  const unit = parseUnit(path.split("/").pop()!, readFileSync(path, "utf8"));
+  const base = userMode ? join(process.env.HOME ?? "/root", ".config/systemd/user") : "/etc/systemd/system";
+  for (const target of unit.wantedBy) {
+    const dir = join(base, `${target}.wants`);
+    mkdirSync(dir, { recursive: true });
+    const link = join(dir, unit.name);
+    if (!existsSync(link)) symlinkSync(path, link);
+    log(`systemctl: enabled ${unit.name} (${link})`);
+  }
+}
+
 /** Starts a unit as systemd would: a supervisor that runs ExecStartPre, ExecStart as User=, restarting per Restart=. */
 function startUnit(path: string, userMode: boolean): number {
   const unit = parseUnit(path.split("/").pop()!, readFileSync(path, "utf8"));
@@ -190,10 +203,12 @@ function systemctl(args: string[]): number {
     case "try-restart":
     case "enable":
     case "reenable": {
-      if ((verb === "enable" || verb === "reenable") && !now) return 0;
       let code = 0;
       for (const u of units) {
         const path = findUnit(u, userMode);
+        // enable links the unit into its WantedBy= targets, as systemd does: it starts at every boot.
+        if (path && (verb === "enable" || verb === "reenable")) enableUnit(path, userMode);
+        if ((verb === "enable" || verb === "reenable") && !now && path) continue;
         if (!path) {
           if (verb === "enable" || verb === "reenable") {
             process.stderr.write(`Failed to enable unit: Unit file ${u}${u.includes(".") ? "" : ".service"} does not exist.\n`);

@@ -232,22 +232,66 @@ export function diffPlans(before: Plan, after: Plan): InstanceChange[] {
       out.push({ address, kind: y.kind, action: "create", after: y, changes: [], restarts: false });
       continue;
     }
-    const va = instanceArguments(before, x);
-    const vb = instanceArguments(after, y);
-    const changes: ArgumentChange[] = [];
-    for (const path of new Set([...va.keys(), ...vb.keys()])) {
-      const p = va.get(path);
-      const q = vb.get(path);
-      if (sameValue(p, q)) continue;
-      const missing: ArgumentValue = { known: true, text: "null", sensitive: false };
-      const { effect, restarts } = effectOf(y.kind, path, after, y);
-      changes.push({ path, before: p ?? missing, after: q ?? missing, effect, ignored: ignoredBy(y.resource.ignoreChanges, path), restarts });
-    }
-    const live = changes.filter((c) => !c.ignored);
-    const action = live.length === 0 ? "none" : live.some((c) => c.effect === "replace") ? "replace" : "update";
-    out.push({ address, kind: y.kind, action, before: x, after: y, changes, restarts: action === "update" && live.some((c) => c.restarts) });
+    const changes = diffArguments(instanceArguments(before, x), after, y);
+    out.push({ address, kind: y.kind, ...actionOf(changes), before: x, after: y, changes });
   }
   return out;
+}
+
+/** The changes from arguments as Terraform's state has them to the instance as `after` plans it. */
+export function diffArguments(state: Map<string, ArgumentValue>, after: Plan, inst: PlannedInstance): ArgumentChange[] {
+  const planned = instanceArguments(after, inst);
+  const changes: ArgumentChange[] = [];
+  const missing: ArgumentValue = { known: true, text: "null", sensitive: false };
+  for (const path of new Set([...state.keys(), ...planned.keys()])) {
+    const p = state.get(path);
+    const q = planned.get(path);
+    if (sameValue(p, q)) continue;
+    const { effect, restarts } = effectOf(inst.kind, path, after, inst);
+    changes.push({ path, before: p ?? missing, after: q ?? missing, effect, ignored: ignoredBy(inst.resource.ignoreChanges, path), restarts });
+  }
+  return changes;
+}
+
+/** Terraform's action for an instance with these changes (ignored ones excluded). */
+export function actionOf(changes: ArgumentChange[]): { action: "replace" | "update" | "none"; restarts: boolean } {
+  const live = changes.filter((c) => !c.ignored);
+  const action = live.length === 0 ? "none" : live.some((c) => c.effect === "replace") ? "replace" : "update";
+  return { action, restarts: action === "update" && live.some((c) => c.restarts) };
+}
+
+/**
+ * Whether a build leaves the instance running, and what stops it: an `aws_ec2_instance_state` of it
+ * whose state is "stopped", `desired_status` TERMINATED or SUSPENDED (GCE), `replicas = 0`
+ * (Kubernetes), `start = false` (Docker). Without any, the machine keeps running.
+ */
+export function powerOf(plan: Plan, inst: PlannedInstance): { running: boolean; by?: string } {
+  const scope = plan.scope;
+  const str = (a: Attr | undefined, key = inst.key): string | undefined => {
+    if (!a) return undefined;
+    try {
+      const v = scope.evalAttr(a, scope.instanceScope(key));
+      return v.isKnown && !v.isNull ? convert(v, STRING).asString() : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  for (const r of plan.config.resources.filter((x) => x.type === "aws_ec2_instance_state" && x.attrs.instance_id?.source.includes(inst.resource.address))) {
+    let count = 1;
+    try {
+      const e = scope.expansion(r);
+      count = e.kind === "count" ? e.count : e.kind === "each" ? e.keys.size : 1;
+    } catch {
+      // an evaluation error is validate's finding
+    }
+    if (count > 0 && str(r.attrs.state, {}) === "stopped") return { running: false, by: `${r.address}.state = "stopped"` };
+  }
+  const status = str(inst.resource.attrs.desired_status);
+  if (status === "TERMINATED" || status === "SUSPENDED") return { running: false, by: `${inst.address}.desired_status = "${status}"` };
+  const spec = inst.resource.blocks.find((b) => b.type === "spec");
+  if (spec && str(spec.attrs.replicas) === "0") return { running: false, by: `${inst.address}.spec.replicas = 0` };
+  if (str(inst.resource.attrs.start) === "false") return { running: false, by: `${inst.address}.start = false` };
+  return { running: true };
 }
 
 /** The two values of a change in a few words: the first line where they differ. */
@@ -309,3 +353,53 @@ export function prebuildPlans(config: ModuleConfig, opts: Pick<ContextOptions, "
   return { prebuild, claim };
 }
 
+
+/** A finding about a claim, where its argument is written. */
+export interface ClaimFinding {
+  file: string;
+  line: number;
+  severity: "error" | "warning";
+  message: string;
+  hint: string;
+  /** The change it is about (absent for a created or destroyed instance). */
+  change?: { instance: string; argument: string; effect: ChangeEffect; description: string };
+}
+
+/** The line of the argument a change path starts with (its attribute or block), else the resource's. */
+function argumentLine(inst: PlannedInstance, path: string): { file: string; line: number } {
+  const top = pathSegments(path)[0];
+  const r = inst.resource;
+  const line = r.attrs[top]?.pos.line ?? r.blocks.find((b) => b.type === top)?.pos.line ?? r.pos.line;
+  return { file: r.file, line };
+}
+
+/**
+ * What a prebuild → claim diff means for the owner: replacements (errors: the prebuild is thrown
+ * away), changes of unknown effect and in-place changes that restart the machine (warnings), and
+ * compute created or destroyed by the claim. Shared by validate and e2e.
+ */
+export function claimFindings(changes: InstanceChange[]): ClaimFinding[] {
+  const out: ClaimFinding[] = [];
+  for (const ch of changes) {
+    const inst = ch.after ?? ch.before!;
+    if (ch.action === "create" || ch.action === "delete") {
+      if (inst.agents.length === 0 && ch.action === "create") continue;
+      out.push({ file: inst.resource.file, line: inst.resource.pos.line, severity: "warning", message: `${ch.address} exists only ${ch.action === "create" ? "after" : "before"} the claim: claiming ${ch.action === "create" ? "creates" : "destroys"} it (its count or for_each depends on the owner or is_prebuild)`, hint: "derive count and for_each from data.coder_workspace.me.start_count only" });
+      continue;
+    }
+    const fix = ignoreChangesFix(ch);
+    for (const c of ch.changes.filter((x) => !x.ignored)) {
+      const loc = argumentLine(inst, c.path);
+      const description = describeChange(c);
+      const change = { instance: ch.address, argument: c.path, effect: c.effect, description };
+      if (c.effect === "replace") {
+        out.push({ ...loc, severity: "error", change, message: `${ch.address}: ${c.path} changes on claim (${description}); forces replacement: the prebuilt ${ch.kind} is destroyed and a new one built for the owner, so the prebuild saves nothing`, hint: `add ${fix} to ${ch.address} (its value is then the prebuild's until the next build that re-creates it), or derive ${c.path} from data.coder_workspace.me.id instead of the owner or workspace name` });
+      } else if (c.effect === "unknown") {
+        out.push({ ...loc, severity: "warning", change, message: `${ch.address}: ${c.path} changes on claim (${description}); provisioner does not know whether ${ch.kind} replaces the resource for it`, hint: `check the provider's documentation; to be safe add lifecycle { ignore_changes = [${c.path}] }` });
+      } else if (c.restarts) {
+        out.push({ ...loc, severity: "warning", change, message: `${ch.address}: ${c.path} changes on claim (${description}), updated in place: the provider ${ch.kind.startsWith("kubernetes_") ? "replaces its pods" : "stops and starts the machine"} while the owner waits`, hint: `add lifecycle { ignore_changes = [${c.path}] } if the prebuilt value is good enough` });
+      }
+    }
+  }
+  return out;
+}

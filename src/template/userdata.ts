@@ -51,6 +51,11 @@ export interface UserDataPlan {
   /** Names in cloud-config `users:` ("default" is the image's default user); undefined when absent. */
   users?: string[];
   accounts?: CloudAccounts;
+  /**
+   * cloud-config `cloud_final_modules` runs scripts-user `always`: the user data's scripts run at
+   * every boot, not only at the instance's first (cloud-init's default is once per instance).
+   */
+  scriptsUserAlways: boolean;
 }
 
 const ENCODINGS: Record<string, "b64" | "gz" | "gzb64" | "text"> = {
@@ -192,7 +197,10 @@ function cloudConfig(text: string, plan: UserDataPlan, origin: string): void {
       else if (g && typeof g === "object") plan.accounts.groups.push(...Object.keys(g));
     }
   }
-  for (const key of Object.keys(cfg)) if (!["write_files", "runcmd", "bootcmd", "users", "groups"].includes(key)) plan.ignoredKeys.push(key);
+  if (Array.isArray(cfg.cloud_final_modules)) {
+    plan.scriptsUserAlways ||= cfg.cloud_final_modules.some((m) => Array.isArray(m) && /^scripts[-_]user$/.test(String(m[0])) && m.slice(1).map(String).includes("always"));
+  }
+  for (const key of Object.keys(cfg)) if (!["write_files", "runcmd", "bootcmd", "users", "groups", "cloud_final_modules"].includes(key)) plan.ignoredKeys.push(key);
 }
 
 function multipart(text: string, plan: UserDataPlan): void {
@@ -224,7 +232,7 @@ function multipart(text: string, plan: UserDataPlan): void {
  * the cloud always runs as a script (GCP startup scripts).
  */
 export function interpretUserData(text: string, asScript = false): UserDataPlan {
-  const plan: UserDataPlan = { format: "unknown", files: [], commands: [], ignoredKeys: [], problems: [] };
+  const plan: UserDataPlan = { format: "unknown", files: [], commands: [], ignoredKeys: [], problems: [], scriptsUserAlways: false };
   const trimmed = text.replace(/^\uFEFF/, "");
   if (trimmed.trim() === "") {
     plan.format = "empty";

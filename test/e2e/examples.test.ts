@@ -66,8 +66,8 @@ describe.concurrent("e2e on the examples", { timeout: 150_000 }, () => {
     const r = await runCli(["e2e", join(examples, BROKEN), "--quiet"], { timeout: 120_000 });
     expect(r.exitCode).toBe(1);
     for (const [agent, line] of [
-      ["main", 42],
-      ["dev", 43],
+      ["main", 46],
+      ["dev", 47],
     ] as const) {
       expect(r.stdout).toContain(
         `✗ agent ${agent} was refused: authentication refused with HTTP 409: Multiple agents found with instance ID "i-`,

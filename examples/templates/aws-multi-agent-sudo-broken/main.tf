@@ -28,7 +28,10 @@ resource "coder_agent" "dev" {
   auth  = "aws-instance-identity"
 }
 
+# Created at each start and destroyed at each stop: the user data (which cloud-init runs once per
+# instance) runs at every start.
 resource "aws_instance" "workspace" {
+  count         = data.coder_workspace.me.start_count
   ami           = "ami-0c7217cdde317cfec"
   instance_type = "t3.medium"
   user_data     = <<-EOT
