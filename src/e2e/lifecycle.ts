@@ -18,6 +18,7 @@ import { AUTH_ROUTES, type AgentAuthType } from "../sdk/auth.js";
 import type { CreatedAgent } from "../sdk/admin.js";
 import type { ModuleConfig } from "../template/config.js";
 import { agentConfigs, buildResources, checkPlan, type E2eOptions, type LifecycleStep, notRun, type NothingToTest, planBuild, type ScenarioResult } from "./run.js";
+import type { InstanceSandbox } from "./sandbox.js";
 import { agentLog, type AgentExpectation, fileSize, instanceIdFor, type LiveInstance, readJsonLines, Session } from "./session.js";
 
 const STEPS: { step: LifecycleStep["step"]; transition: "start" | "stop"; version: 1 | 2 }[] = [
@@ -108,7 +109,7 @@ export async function lifecycleRun(config: ModuleConfig, update: ModuleConfig | 
         await session.metadataFor(slots.get(inst.address)!, inst.agents);
       }
       const fill = (p: ReturnType<typeof planBuild>, agents: Map<string, { id: string; token: string }>) => {
-        for (const a of p.plan.agents.filter((x) => x.count > 0)) p.values.set(a.name, { ...agents.get(a.name)!, initScript: session.bootstrap(a, a.instance ? slots.get(a.instance.address) : undefined, revision) });
+        for (const a of p.plan.agents.filter((x) => x.count > 0 && agents.has(x.name))) p.values.set(a.name, { ...agents.get(a.name)!, initScript: session.bootstrap(a, a.instance ? slots.get(a.instance.address) : undefined, revision) });
       };
       fill(predicted, new Map(agentsNow.map((a) => [a.name, kept.includes(a.name) ? { id: latest.get(a.name)!.id, token: latest.get(a.name)!.auth_token } : { id: randomUUID(), token: `new-token-of-${a.name}-in-build-${number}` }])));
 
@@ -165,7 +166,7 @@ export async function lifecycleRun(config: ModuleConfig, update: ModuleConfig | 
         const slot = a.instance ? slots.get(a.instance.address) : undefined;
         logFrom.set(a.name, slot?.sandbox ? fileSize(slot.sandbox.hostPath(agentLog(a.name))) : 0);
       }
-      const stoppedAgents: { agent: string; slot: Slot }[] = [];
+      const stoppedAgents: { agent: string; slot: Slot; sandbox: InstanceSandbox }[] = [];
 
       // 5. Apply: destroy and replace first, then updates, creates and power changes.
       const launchedAt = Date.now();
@@ -179,7 +180,7 @@ export async function lifecycleRun(config: ModuleConfig, update: ModuleConfig | 
         let detail: string | null = shown.length ? mask(list(shown)) : null;
         const down = async () => {
           if (slot.sandbox?.running) {
-            for (const a of slot.payload.agents) stoppedAgents.push({ agent: a.name, slot });
+            for (const a of slot.payload.agents) stoppedAgents.push({ agent: a.name, slot, sandbox: slot.sandbox });
             await slot.sandbox.shutdown(SHUTDOWN_GRACE_MS);
           }
           slot.running = false;
@@ -188,7 +189,11 @@ export async function lifecycleRun(config: ModuleConfig, update: ModuleConfig | 
           slot.problem = await session.boot(slot, mode, owner.name);
           slot.running = !slot.problem;
           slot.agentsOf = number;
-          if (mode === "fresh") slot.bornIn = number;
+          // A new disk: the agents' logs start empty.
+          if (mode === "fresh") {
+            slot.bornIn = number;
+            for (const a of inst?.agents ?? []) logFrom.set(a.name, 0);
+          }
         };
         if (d.action === "delete") {
           await down();
@@ -273,12 +278,12 @@ export async function lifecycleRun(config: ModuleConfig, update: ModuleConfig | 
       }
 
       if (s.transition === "stop") {
-        for (const { agent, slot } of stoppedAgents) {
+        for (const { agent, slot, sandbox } of stoppedAgents) {
           const c = declared.get(agent);
           const stopScripts = (c?.scripts ?? []).filter((x) => x.run_on_stop).map((x) => x.display_name);
           if (c?.shutdown_script) stopScripts.push("Shutdown Script");
-          if (stopScripts.length === 0 || !slot.sandbox) continue;
-          const ran = new Set(readJsonLines(slot.sandbox.hostPath(agentLog(agent)), logFrom.get(agent) ?? 0).filter((l) => l.msg === "script finished" && l.stage === "stop").map((l) => String(l.script)));
+          if (stopScripts.length === 0) continue;
+          const ran = new Set(readJsonLines(sandbox.hostPath(agentLog(agent)), logFrom.get(agent) ?? 0).filter((l) => l.msg === "script finished" && l.stage === "stop").map((l) => String(l.script)));
           const missing = stopScripts.filter((x) => !ran.has(x));
           if (missing.length) step.failures.push(`agent ${agent}'s stop script${missing.length === 1 ? "" : "s"} ${missing.map((x) => `"${x}"`).join(", ")} did not run when ${slot.address} shut down`);
           else step.checks.push(`agent ${agent}: stop scripts ran at shutdown`);
@@ -295,7 +300,7 @@ export async function lifecycleRun(config: ModuleConfig, update: ModuleConfig | 
         for (const r of results.filter((x) => x.result !== "ok" && x.result !== "unsupported")) {
           const slot = slots.get(r.instance);
           if (!slot) continue;
-          if ((r.result === "never_started" || r.result === "not_ready") && slot.agentsOf !== undefined && slot.agentsOf < number) r.reason = `${r.reason}; ${slot.address} kept running since build ${slot.agentsOf}: nothing in the template restarts it`;
+          if (slot.agentsOf !== undefined && slot.agentsOf < number) r.reason = `${r.reason}: the agent process of build ${slot.agentsOf} still runs there with its token, and the agent of build ${number} never connects (Coder shows it connecting)`;
           else if (slot.frozen.length && r.http_status === 401) r.reason = `${r.reason}; lifecycle.ignore_changes keeps ${slot.address}'s ${slot.frozen.join(", ")} as it was, with an earlier build's token: stop ignoring it (or use instance-identity auth)`;
           else if (slot.bornIn !== undefined && slot.bornIn < number && slot.payload !== slot.firstBoot) r.reason = `${r.reason}; ${slot.address} was not re-created, so it booted with what cloud-init wrote at its first boot in build ${slot.bornIn} (write_files and runcmd run once per instance; build ${number}'s user data is not what started its agents): re-create the instance at each start (count = data.coder_workspace.me.start_count), or start the agents from a shell part or an enabled systemd unit`;
           const i = failures.findIndex((f) => f.startsWith(`agent ${r.agent} `));
@@ -310,7 +315,7 @@ export async function lifecycleRun(config: ModuleConfig, update: ModuleConfig | 
           const missing = declared.filter((x) => !ran.has(x));
           if (missing.length) step.failures.push(`agent ${r.agent}: start script${missing.length === 1 ? "" : "s"} ${missing.map((x) => `"${x}"`).join(", ")} did not run in build ${number}`);
         }
-        if (results.some((r) => r.result === "ok")) step.checks.push(`${results.filter((r) => r.result === "ok").length} agent(s) of build ${number} ready as themselves, start scripts run again`);
+        if (results.some((r) => r.result === "ok")) step.checks.push(`${results.filter((r) => r.result === "ok").length} agent(s) of build ${number} ready as themselves, start scripts ran`);
         if (results.some((r) => r.http_status === 409)) step.checks.push("409: an agent was refused as ambiguous");
       }
       progress(step.failures.length ? `${label}: ${step.failures.length} failure(s)` : `${label}: ok`);

@@ -55,6 +55,8 @@ export function instanceIdFor(cloud: string | undefined): string {
 
 /** Lifecycle states after which an agent will not become ready by itself. */
 const FINAL_NOT_READY = new Set(["start_error", "start_timeout", "shutting_down", "shutdown_error", "shutdown_timeout", "off"]);
+/** States of a shutdown: final only when this agent reported them (a replaced instance's agent, sharing a kept token, reports them too). */
+const SHUTDOWN = new Set(["shutting_down", "shutdown_error", "shutdown_timeout", "off"]);
 
 const UBUNTU = 'PRETTY_NAME="Ubuntu 22.04.4 LTS"\nNAME="Ubuntu"\nVERSION_ID="22.04"\nID=ubuntu\nID_LIKE=debian\n';
 const BOOT_ENV = { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", LANG: "C.UTF-8" };
@@ -300,6 +302,7 @@ export class Session {
       return f && existsSync(f) ? readFileSync(f).subarray(e.logFrom).toString("utf8").split("\n").find((l) => l.startsWith("provisioner: ")) : undefined;
     };
     const written = (e: AgentExpectation) => fileSize(this.logOf(e) ?? "") > e.logFrom;
+    const final = (e: AgentExpectation, state: string | undefined) => !!state && FINAL_NOT_READY.has(state) && (!SHUTDOWN.has(state) || lines(e).some((l) => l.msg === "lifecycle" && l.state === state));
     const states = async () => {
       const ws = await admin.workspace(build.workspaceId);
       return new Map(ws.latest_build.resources.flatMap((r) => r.agents.map((x) => [x.name, x.lifecycle_state] as const)));
@@ -312,7 +315,7 @@ export class Session {
       const s = await states();
       for (const { agent } of active) if (s.get(agent.name) === "ready" && !readyAt.has(agent.name)) readyAt.set(agent.name, Date.now() - launchedAt);
       // start_error and start_timeout are final: a startup script failed or ran past its timeout.
-      const pending = active.filter((e) => !readyAt.has(e.agent.name) && !refused(e) && !fatal(e) && !FINAL_NOT_READY.has(s.get(e.agent.name) ?? ""));
+      const pending = active.filter((e) => !readyAt.has(e.agent.name) && !refused(e) && !fatal(e) && !final(e, s.get(e.agent.name)));
       if (pending.length === 0 || Date.now() > deadline) break;
       // Agents whose init script never ran: the boot finished long ago and nothing wrote their log.
       const neverStarted = pending.filter((e) => !written(e));
@@ -369,7 +372,7 @@ export class Session {
       } else if (manifest && idOf.has(a.name) && manifest.agent_id !== idOf.get(a.name)) {
         result = "wrong_agent";
         reason = `it authenticated as the agent "${a.name}" of an earlier build (${String(manifest.agent_id)}), not build ${build.number}'s`;
-      } else if (!readyAt.has(a.name) && FINAL_NOT_READY.has(finalStates.get(a.name) ?? "")) {
+      } else if (!readyAt.has(a.name) && final(e, finalStates.get(a.name))) {
         result = "not_ready";
         const failing = base.scripts.filter((x) => x.status !== "ok");
         reason = `its lifecycle ended ${finalStates.get(a.name)}${failing.length ? `: ${failing.map((x) => `script "${x.display_name}" ${x.status === "timed_out" ? "timed out" : x.status === "exit_failure" ? `exited ${x.exit_code}` : x.status}`).join(", ")}` : ""}`;
