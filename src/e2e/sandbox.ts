@@ -331,7 +331,14 @@ export class InstanceSandbox {
       }
     }
     const deadline = Date.now() + graceMs;
-    const alive = () => victims.filter((pid) => existsSync(`/proc/${pid}`) && !/^\S+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8")));
+    const alive = () =>
+      victims.filter((pid) => {
+        try {
+          return !/^\S+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+        } catch {
+          return false; // gone (ENOENT, or ESRCH while it exits)
+        }
+      });
     while (Date.now() < deadline && alive().length > 0) await new Promise((r) => setTimeout(r, 100));
     await this.stop();
   }
