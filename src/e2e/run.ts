@@ -309,6 +309,11 @@ function claimDiff(config: ModuleConfig, plan: Plan, opts: E2eOptions, failures:
     if (f.severity === "error" && declared) failures.push(text);
     else warnings.push(f.severity === "error" ? `${text} — a failure once a preset keeps prebuilt workspaces (this template declares none)` : text);
   }
+  const agents = plan.agents.filter((a) => a.count > 0);
+  if (declared && agents.length > 1) warnings.push(`a preset keeps prebuilt workspaces of a template with ${agents.length} agents (${agents.map((a) => a.name).join(", ")}): Coder does not support prebuilds for multi-agent templates yet`);
+  for (const inst of plan.instances.filter((i) => i.resource.ignoreChanges === "all" && i.agents.some((a) => a.count > 0 && a.auth === "token"))) {
+    warnings.push(`${inst.address} has lifecycle { ignore_changes = all } and runs token agents: a new agent token never reaches it (list only the arguments that must not change)`);
+  }
   const replaced = findings.filter((f) => f.change?.effect === "replace").length;
   progress(replaced ? `the claim replaces compute (${replaced} argument${replaced === 1 ? "" : "s"} force replacement)` : "the claim replaces no compute");
   return findings.filter((f) => f.change).map((f) => ({ ...f.change!, hint: f.hint }));
