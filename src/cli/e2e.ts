@@ -14,7 +14,7 @@ export const e2eCommand = defineCommand({
       })
       .option("update", { type: "string", describe: "The template's next version (a directory), for the lifecycle's update step (default: this template with every init_script changed)" })
       .option("fuzz-bootstrap", { type: "boolean", default: false, describe: "Give every agent a bootstrap holding ' \" $ ` %{ and prove each still starts" })
-      .option("timeout", { type: "string", default: "60s", describe: "How long agents may take per scenario (e.g. 30s, 2m)" })
+      .option("timeout", { type: "string", default: "60s", describe: "How long agents may take to be ready, per build (e.g. 30s, 2m)" })
       .option("keep", { type: "boolean", default: false, describe: "Keep the sandbox and logs, and print where" })
       .option("json", { type: "boolean", default: false, describe: "Print the report as JSON (for CI)" })
       .option("quiet", { alias: "q", type: "boolean", default: false, describe: "No progress lines on stderr (the report still prints)" })
