@@ -13,8 +13,9 @@ const pattern = (p: string) => join(repoRoot, "test/fixtures/real-patterns", p);
 
 /**
  * Issue 13 made two things several patterns do findings of their own, which the README's verdicts
- * predate: no version constraint on the coder provider (a warning) and an init script pasted into
- * single quotes (an error). They are asserted on their own below and set aside for the verdicts.
+ * predate: no version constraint on the coder provider and an init script pasted into single quotes
+ * (both warnings: the templates work today). They are asserted on their own below and set aside for
+ * the verdicts.
  */
 const issue13 = (f: { ruleId: string; message: string }) => f.ruleId === "coder/init-script-quoting" || (f.ruleId === "coder/provider-compat" && f.message.includes("has no version constraint"));
 
@@ -75,7 +76,7 @@ describe("validate on the real patterns", () => {
     expect(await findings(fixed)).toEqual([]);
   });
 
-  it("issue 13: unpinned patterns get the missing-pin warning, and sh -c '${…init_script}' is an init-script-quoting error", async () => {
+  it("issue 13: unpinned patterns get the missing-pin warning, and sh -c '${…init_script}' an init-script-quoting warning", async () => {
     const quoted = ["sudoers-d", "workspace-owner-attr", "sudo-env-reset"];
     for (const name of [...CLEAN, "sudo-env-reset", "no-vm-vacuous-pass"]) {
       const r = await validateTemplate(pattern(name));
@@ -85,7 +86,7 @@ describe("validate on the real patterns", () => {
       const q = r.findings.filter((f) => f.ruleId === "coder/init-script-quoting");
       expect(q.length > 0, name).toBe(quoted.includes(name));
       for (const f of q) {
-        expect(f.severity).toBe("error");
+        expect(f.severity).toBe("warning");
         expect(text.split("\n")[f.line - 1]).toMatch(/sh -c '\$\{/);
       }
     }

@@ -35,7 +35,7 @@ describe("validate rules: each fails on its failing fixture and passes on its pa
     ["cloud-config", "fail-yaml", [/is not valid YAML/]],
     ["agent-token", "fail", [/token agent "vm" is started without CODER_AGENT_TOKEN .*is set before `sudo -u ubuntu`, which does not pass it on/, /token agent "pod" is started without CODER_AGENT_TOKEN \(container dev\)/]],
     ["evaluation", "fail", [/vars map does not contain key "region", referenced at \.\/motd\.tftpl:1,23-29/, /There is no function named "uppercase"/, /Unsuitable value for right operand: a number is required/]],
-    ["init-script-quoting", "fail", [/agent "main"'s init_script is pasted inside single quotes: the first `'` in Coder's bootstrap ends the string .*sudo -u coder sh -c '/]],
+    ["init-script-quoting", "fail", [/agent "main"'s init_script is pasted inside single quotes: it works only while Coder's bootstrap holds no `'` .*sudo -u coder sh -c '/]],
     ["init-script-quoting", "fail-double", [/agent "main"'s init_script is pasted inside double quotes/, /agent "dev"'s init_script is pasted inside an unquoted heredoc: .*cat > \/opt\/dev-init <<SCRIPT/]],
     ["init-script-quoting", "fail-template", [/takes `\$\{HOME\}` as a Terraform interpolation/, /takes `%\{` as the start of a template directive/]],
     ["provider-compat", "fail", [/coder_agent\.main\.login_before_ready was removed in coder provider 2\.0\.0, and this template runs with 2\.16\.0/, /startup_script_timeout was removed/, /coder_app\.code\.relative_path was removed/, /data\.coder_workspace\.me\.owner was removed/, /coder_agent\.main\.dir is deprecated/]],
