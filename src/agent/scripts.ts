@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
-import { createWriteStream, mkdirSync, writeFileSync } from "node:fs";
+import { accessSync, constants, createWriteStream, mkdirSync, readFileSync } from "node:fs";
+import { userInfo } from "node:os";
 import { isAbsolute, join } from "node:path";
 import type { Cron } from "croner";
 import type { ManifestScript } from "../sdk/agent.js";
@@ -99,12 +100,12 @@ export class ScriptRunner {
     mkdirSync(logDir, { recursive: true });
     const logPath = script.log_path === "" ? join(logDir, `coder-script-${script.log_source_id}.log`) : isAbsolute(script.log_path) ? script.log_path : join(logDir, script.log_path);
     const file = createWriteStream(logPath, { flags: "a" });
-    const scriptFile = join(dataDir, "script.sh");
-    writeFileSync(scriptFile, script.script, { mode: 0o700 });
     const env: NodeJS.ProcessEnv = { ...this.opts.env, CODER_SCRIPT_DATA_DIR: dataDir, CODER_SCRIPT_BIN_DIR: this.binDir, PATH: `${this.binDir}:${this.opts.env.PATH ?? process.env.PATH ?? ""}` };
     const start = new Date();
     this.opts.log({ level: "info", msg: "running script", script: script.display_name, stage });
-    const child = spawn("/bin/sh", [scriptFile], { env, cwd: env.HOME && isAbsolute(env.HOME) ? env.HOME : undefined, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    // As Coder's agent does (agentssh.CreateCommand): the user's login shell with `-c <script>`, so a
+    // script written for bash (`set -o pipefail`, arrays) runs where the user's shell is bash.
+    const child = spawn(loginShell(env.USER), ["-c", script.script], { env, cwd: env.HOME && isAbsolute(env.HOME) ? env.HOME : undefined, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     const pgid = child.pid;
     if (pgid) this.groups.add(pgid);
     const emit = (line: string, level: LogLevel = "info") => {
@@ -203,4 +204,28 @@ export class ScriptRunner {
       child.on("close", finish);
     });
   }
+}
+
+/** The login shell of `user` (default: this process's user) from /etc/passwd; /bin/sh when it has none. */
+export function loginShell(user?: string): string {
+  let name = user;
+  try {
+    name ??= userInfo().username;
+  } catch {
+    // no passwd entry for this uid
+  }
+  try {
+    const entry = readFileSync("/etc/passwd", "utf8")
+      .split("\n")
+      .map((l) => l.split(":"))
+      .find((f) => f[0] === name);
+    const shell = entry?.[6]?.trim();
+    if (shell && !/(nologin|false)$/.test(shell)) {
+      accessSync(shell, constants.X_OK);
+      return shell;
+    }
+  } catch {
+    // unreadable passwd or a shell that is not installed
+  }
+  return "/bin/sh";
 }

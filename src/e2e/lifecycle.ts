@@ -97,7 +97,7 @@ export async function lifecycleRun(config: ModuleConfig, update: ModuleConfig | 
       progress(label);
       const step: LifecycleStep = { build: number, step: s.step, transition: s.transition, instances: [], agents: [], checks: [], failures: [] };
       steps.push(step);
-      const base = { transition: s.transition, parameters: opts.parameters, owner, workspaceName: "e2e", accessUrl: session.accessUrl, workspace: { templateId, ...(workspaceId ? { id: workspaceId } : {}) } } as const;
+      const base = { transition: s.transition, parameters: opts.parameters, owner, workspaceName: "e2e", phase: "apply", accessUrl: session.accessUrl.replace(/\/$/, ""), workspace: { templateId, ...(workspaceId ? { id: workspaceId } : {}) } } as const;
 
       // 1. The plan with the values the agents will have: Terraform keeps an agent it does not
       //    re-create (and its token); a re-created one gets a new token.
@@ -158,6 +158,7 @@ export async function lifecycleRun(config: ModuleConfig, update: ModuleConfig | 
       fill(real, new Map(build.agents.map((a) => [a.name, { id: a.id, token: a.auth_token }])));
       // Agents Terraform keeps through a stop (no count) are not in a stop build: their values stay as they were.
       for (const a of real.plan.agents.filter((x) => x.count > 0 && !real.values.has(x.name) && latest.has(x.name))) real.values.set(a.name, { id: latest.get(a.name)!.id, token: latest.get(a.name)!.auth_token, initScript: session.bootstrap(a, a.instance ? slots.get(a.instance.address) : undefined, revision) });
+      session.tokenOf = (name) => real.values.get(name)?.token ?? "";
       const realInstances = new Map(real.plan.instances.filter((x) => x.agents.length > 0).map((x) => [x.address, x]));
 
       // 4. Where each agent's log stands before anything boots (earlier lines belong to earlier builds).

@@ -12,7 +12,7 @@ import { generateIdentityKeys, type IdentityKeys } from "../identity/index.js";
 import { agentConfig, type AgentConfig } from "../plan/agent-config.js";
 import { workspaceContext, type WorkspaceContext } from "../plan/context.js";
 import { type ChangeEffect, claimFindings, diffPlans, prebuildPlans } from "../plan/diff.js";
-import { type Plan, type PlannedAgent, type PlannedInstance, planTemplate, undeclaredParameters } from "../plan/plan.js";
+import { evaluationProblems, type Plan, type PlannedAgent, type PlannedInstance, planTemplate, undeclaredParameters } from "../plan/plan.js";
 import { prebuildPresets } from "../plan/presets.js";
 import type { AdminClient } from "../sdk/admin-client.js";
 import type { AdminResourceSpec, CreatedAgent } from "../sdk/admin.js";
@@ -20,7 +20,7 @@ import type { ModuleConfig } from "../template/config.js";
 import { loadModule } from "../template/load.js";
 import { lifecycleRun } from "./lifecycle.js";
 import { InstanceSandbox, NetworkBridge, sandboxUnavailable } from "./sandbox.js";
-import { type AgentExpectation, instanceIdFor, type LiveInstance, notRunRow, readJsonLines, Session, unsupported } from "./session.js";
+import { type AgentExpectation, instanceIdFor, type LiveInstance, notRunRow, readJsonLines, Session, type StartsOn, unsupported } from "./session.js";
 
 export type Scenario = "start" | "prebuild" | "lifecycle";
 
@@ -158,8 +158,8 @@ export async function runE2e(opts: E2eOptions): Promise<E2eReport> {
 }
 
 /** A scenario where no agent can run: a failure when an agent is tied to nothing, else nothing to test. */
-export function notRun(plan: Plan, started: PlannedAgent[], t0: number, scenario: Scenario): ScenarioResult | NothingToTest {
-  const agents = started.map((a) => notRunRow(plan, a));
+export function notRun(plan: Plan, started: PlannedAgent[], t0: number, scenario: Scenario, startsOn?: StartsOn): ScenarioResult | NothingToTest {
+  const agents = started.map((a) => notRunRow(plan, a, startsOn));
   const failures = agents.filter((r) => r.result !== "unsupported").map((r) => `agent ${r.agent} never started: ${r.reason}`);
   if (failures.length) return { scenario, ok: false, failures, warnings: [], agents, duration_ms: Date.now() - t0 };
   const nothing = `nothing to test: ${started.length === 0 ? "the template starts no agent" : agents.map((r) => `agent ${r.agent}: ${r.reason}`).join("; ")}`;
@@ -175,8 +175,18 @@ export interface NothingToTest {
 export function checkPlan(plan: Plan, opts: E2eOptions, notes: string[]): void {
   const undeclared = undeclaredParameters(plan, opts.parameters ?? {});
   if (undeclared) throw new E2eInputError(`--parameter: ${undeclared}`);
-  for (const m of plan.unfollowedModules) notes.push(`module ${m.address} (${m.source}) is not followed: only local modules are; its agents and resources are not exercised`);
-  for (const p of plan.problems) notes.push(`${p.file}:${p.line}: ${p.message}`);
+  // Terraform refuses to plan a template with an evaluation error: no workspace, nothing to boot.
+  const planErrors = evaluationProblems(plan);
+  if (planErrors.length) {
+    // Name the instance whose boot it breaks when there is one (that is what the user is testing).
+    const boots = plan.instances.flatMap((i) => {
+      const b = i.boot;
+      return b.kind === "error" ? [`${i.address}.${b.attribute} (${(b.attr ?? i.resource).file}:${(b.attr ?? i.resource).pos.line}) cannot be evaluated, so terraform plan fails too: ${b.message}`] : [];
+    });
+    const rest = planErrors.filter((p) => !boots.some((b) => b.endsWith(p.message))).map((p) => `${p.address ?? "the template"} (${p.file}:${p.line}) cannot be evaluated, so terraform plan fails too: ${p.message}`);
+    throw new E2eInputError([...boots, ...rest].join("; "));
+  }
+  for (const m of plan.unfollowedModules) notes.push(`${m.address} (${m.source}) is not followed: only local modules are; what it creates is not exercised`);
   for (const a of plan.agents.filter((x) => x.count > 1)) throw new E2eInputError(`coder_agent.${a.name} has ${a.count} instances: Coder rejects several agents with one name (declare one coder_agent resource per agent)`);
 }
 
@@ -228,12 +238,14 @@ async function scenarioRun(config: ModuleConfig, scenario: Scenario, opts: E2eOp
   const t0 = Date.now();
   const progress = (l: string) => opts.progress(`[${scenario}] ${l}`);
   if (scenario === "lifecycle") return lifecycleRun(config, update, opts, dir, notes, identityKeys, progress);
-  const { plan, ctx, values } = planBuild(config, { prebuild: scenario === "prebuild" ? "prebuild" : "none", parameters: opts.parameters, owner: scenario === "prebuild" ? undefined : { name: "e2e-user" } });
-  checkPlan(plan, opts, notes);
-  const started = plan.agents.filter((a) => a.count > 0);
-  for (const a of plan.agents.filter((x) => x.count === 0)) notes.push(`agent ${a.name} has count 0 for a started workspace: not run`);
+  const contextOptions = { prebuild: scenario === "prebuild" ? ("prebuild" as const) : ("none" as const), parameters: opts.parameters, owner: scenario === "prebuild" ? undefined : { name: "e2e-user" } };
+  // Checked on a plan of its own, as Terraform's plan sees the template: nothing is fixed before the agents exist.
+  const checked = planTemplate(config, workspaceContext(contextOptions));
+  checkPlan(checked, opts, notes);
+  for (const a of checked.agents.filter((x) => x.count === 0)) notes.push(`agent ${a.name} has count 0 for a started workspace: not run`);
   // Agents whose os is not Linux, or that are tied to nothing: known without evaluating any boot.
-  if (!started.some((a) => a.instance && !(a.os.known && a.os.value !== "linux"))) return notRun(plan, started, t0, scenario);
+  const startedByConfig = checked.agents.filter((a) => a.count > 0);
+  if (!startedByConfig.some((a) => a.instance && !(a.os.known && a.os.value !== "linux"))) return notRun(checked, startedByConfig, t0, scenario);
 
   const session = new Session(dir, opts, await identityKeys, notes, progress);
   const onAbort = () => void Promise.all(session.sandboxes.map((s) => s.stop()));
@@ -241,6 +253,11 @@ async function scenarioRun(config: ModuleConfig, scenario: Scenario, opts: E2eOp
   try {
     await session.open();
     const { admin } = session;
+    // The plan the instances boot from: apply's values, the real access URL (coderd's, as configured:
+    // no trailing slash), the agents' real init scripts once the coordinator has made them.
+    const { plan, ctx, values } = planBuild(config, { ...contextOptions, phase: "apply", accessUrl: session.accessUrl.replace(/\/$/, "") });
+    const started = plan.agents.filter((a) => a.count > 0);
+    session.tokenOf = (name) => values.get(name)?.token ?? "";
     const lives = new Map<PlannedInstance, LiveInstance>(
       plan.instances.filter((i) => i.agents.some((a) => a.count > 0)).map((inst) => [inst, { address: inst.address, kind: inst.kind, cloud: inst.cloud, instanceId: inst.cloud ? instanceIdFor(inst.cloud) : null, payload: inst, generation: 0 }]),
     );
@@ -250,25 +267,28 @@ async function scenarioRun(config: ModuleConfig, scenario: Scenario, opts: E2eOp
       ...(scenario === "prebuild" ? { prebuild: true } : { owner: "e2e-user" }),
       resources: buildResources([...lives.values()].map((l) => ({ inst: l.payload, instanceId: l.instanceId })), configs),
     });
-    Object.assign(ctx.workspace, { id: created.id, accessUrl: session.accessUrl, accessPort: session.port });
+    ctx.workspace.id = created.id;
     const byName = new Map(created.agents.map((a) => [a.name, a]));
     for (const live of lives.values()) {
       await session.metadataFor(live, live.payload.agents);
       for (const a of live.payload.agents.filter((x) => x.count > 0)) values.set(a.name, { id: byName.get(a.name)!.id, token: byName.get(a.name)!.auth_token, initScript: session.bootstrap(a, live) });
     }
     // Now that every agent's init_script is known, boots can be evaluated (Windows shows only there).
-    if (!started.some((a) => a.instance && !unsupported(a))) return notRun(plan, started, t0, scenario);
+    if (!started.some((a) => a.instance && !unsupported(a, session.startsOn))) return notRun(plan, started, t0, scenario, session.startsOn);
     const launchedAt = Date.now();
     for (const live of lives.values()) {
       const boot = live.payload.boot;
       // Terraform's plan fails on it too: the template is not runnable as written (bad input, exit 2).
-      if (boot.kind === "error" && live.payload.agents.some((a) => a.count > 0 && !unsupported(a))) throw new E2eInputError(`${live.address}.${boot.attribute} (${boot.attr.file}:${boot.attr.pos.line}) cannot be evaluated, so terraform plan fails too: ${boot.message}`);
+      if (boot.kind === "error" && live.payload.agents.some((a) => a.count > 0 && !unsupported(a, session.startsOn))) {
+        const at = boot.attr ?? live.payload.resource;
+        throw new E2eInputError(`${live.address}.${boot.attribute} (${at.file}:${at.pos.line}) cannot be evaluated, so terraform plan fails too: ${boot.message}`);
+      }
       live.problem = await session.boot(live, "fresh", ctx.owner.name);
     }
     const expected: AgentExpectation[] = started.filter((a) => a.instance).map((a) => ({ agent: a, live: lives.get(a.instance!), logFrom: 0 }));
     const { results, failures } = await session.awaitAgents({ number: 1, id: created.latest_build.id, workspaceId: created.id, agents: created.agents }, expected, launchedAt, (e) => e.live?.problem);
     for (const a of started.filter((x) => !x.instance)) {
-      const row = notRunRow(plan, a);
+      const row = notRunRow(plan, a, session.startsOn);
       results.push(row);
       if (row.result !== "unsupported") failures.push(`agent ${a.name} never started: ${row.reason}`);
     }

@@ -73,6 +73,7 @@ const SHIMMED: Record<string, string> = {
   udevadm: "bin/udevadm",
   docker: "bin/docker",
   "update-ca-certificates": "sbin/update-ca-certificates",
+  logger: "bin/logger",
 };
 
 /** A process and its descendants (host PIDs), from /proc. */
@@ -243,7 +244,8 @@ export class InstanceSandbox {
 
   /** Writes a file inside the sandbox (cloud-init write_files). */
   writeFile(path: string, content: Buffer | string, permissions?: string, append = false): void {
-    const abs = this.hostPath(path);
+    // /usr is an overlay of the host's: what the instance writes there belongs in its upper layer.
+    const abs = /^\/usr\//.test(path) ? join(this.usrUpper, path.slice("/usr/".length)) : this.hostPath(path);
     mkdirSync(dirname(abs), { recursive: true });
     if (append && existsSync(abs)) writeFileSync(abs, Buffer.concat([readFileSync(abs), Buffer.from(content)]));
     else writeFileSync(abs, content);
@@ -278,6 +280,8 @@ export class InstanceSandbox {
       `mount -t overlay overlay -o lowerdir=/usr,upperdir=${q(this.usrUpper)},workdir=${q(this.usrWork)} "$R/usr"`,
       'mount -t tmpfs -o mode=0755 tmpfs "$R/dev"',
       'for n in null zero full random urandom tty; do : > "$R/dev/$n"; mount --bind "/dev/$n" "$R/dev/$n"; done',
+      // Boot scripts log to the console (`2>/dev/console`); here it goes nowhere, as on a headless VM.
+      ': > "$R/dev/console"; mount --bind /dev/null "$R/dev/console"',
       'mkdir -p "$R/dev/pts" "$R/dev/shm"; ln -s /proc/self/fd "$R/dev/fd"',
       ...devices.map((d) => `mkdir -p "$R"${q(dirname(d))} && : > "$R"${q(d)}`),
       'mount -t proc proc "$R/proc"',
@@ -352,7 +356,10 @@ export class InstanceSandbox {
     } catch {
       // already gone
     }
-    await Promise.race([this.exited, new Promise((r) => setTimeout(r, 2000))]);
+    // At most 2 s; the timer must not outlive the wait (it would hold the process open).
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.exited, new Promise((r) => (timer = setTimeout(r, 2000)))]);
+    clearTimeout(timer);
   }
 
   /** Removes the sandbox's files (overlayfs leaves a work directory without permissions). */

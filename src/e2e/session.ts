@@ -5,16 +5,16 @@
  * environment), rebooted or shut down as a build asks — and the check of every agent of a build.
  */
 import { randomBytes, randomUUID } from "node:crypto";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { startCoordinator, type RunningCoordinator } from "../coordinator/index.js";
 import { type IdentityKeys, trustFromKeys } from "../identity/index.js";
 import { startImds, type RunningImds } from "../imds/server.js";
-import { analyzeBoot, droppedNote, nameFix, startLocation } from "../plan/agent-starts.js";
-import type { Maybe, Plan, PlannedAgent, PlannedInstance } from "../plan/plan.js";
+import { type AgentStart, analyzeBoot, deviceWaits, droppedNote, nameFix, startLocation } from "../plan/agent-starts.js";
+import { IDENTITY_AUTH_CLOUD, type Maybe, type Plan, type PlannedAgent, type PlannedInstance } from "../plan/plan.js";
 import { AdminClient } from "../sdk/admin-client.js";
 import type { CreatedAgent } from "../sdk/admin.js";
-import { interpretUserData, type UserDataPlan } from "../template/userdata.js";
+import { commandText, interpretUserData, type UserDataPlan } from "../template/userdata.js";
 import { shellQuote } from "../machine/shell.js";
 import { bootstrapScript } from "./bootstrap.js";
 import { InstanceSandbox, NetworkBridge } from "./sandbox.js";
@@ -64,18 +64,50 @@ const BOOT_ENV = { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbi
 /** Where the bootstrap copies an agent's output, inside its instance. */
 export const agentLog = (a: string) => `/var/log/provisioner/agent-${a}.log`;
 
+/** The first line of e2e's bootstrap: it marks each agent's init_script in what an instance runs. */
+const bootstrapMarker = (agent: string) => `# coder_agent.${agent}.init_script (provisioner e2e`;
+
+/** Where an instance's boot starts each of its agents (read once the init scripts are e2e's bootstraps). */
+export type StartsOn = (inst: PlannedInstance) => Map<string, AgentStart[]>;
+
+/** Reads boots with the agents' tokens as `tokenOf` gives them now (a boot may start an agent with its token alone). */
+export function startsReader(tokenOf: (agent: string) => string): StartsOn {
+  const cache = new WeakMap<PlannedInstance, Map<string, AgentStart[]>>();
+  return (inst) => {
+    let s = cache.get(inst);
+    if (!s) {
+      s = analyzeBoot(inst.boot, inst.agents.map((a) => a.name), bootstrapMarker, inst.files, tokenOf).starts;
+      cache.set(inst, s);
+    }
+    return s;
+  };
+}
+
 /** Why an agent cannot run here at all, or undefined. */
-export function unsupported(agent: PlannedAgent): string | undefined {
+export function unsupported(agent: PlannedAgent, startsOn?: StartsOn): string | undefined {
   const inst = agent.instance;
+  const m = agent.startedInModule;
+  const starts = inst && startsOn?.(inst).get(agent.name);
+  const inContainer = starts?.length && starts.every((s) => s.container) ? starts[0] : undefined;
   if (agent.os.known && agent.os.value !== "linux") return `its os is ${agent.os.value}: e2e runs Linux agents only (validate checks it statically)`;
   if (inst?.windows) return `${inst.address} boots Windows (${inst.boot.kind === "user-data" ? inst.boot.attribute : "image"}): e2e runs Linux agents only`;
+  if (m && (!inst || inst.boot.kind === "unknown")) return `its init_script is handed to ${m.address} (${m.source}), a registry module e2e does not follow${inst ? `: ${inst.address}'s boot comes from it` : ""}`;
   if (!inst && agent.tiedTo) return `it is tied to ${agent.tiedTo}, a resource e2e cannot boot`;
+  if (inContainer) return `its init_script runs in a container that ${inst!.address} starts itself (\`${inContainer.container}\`, ${inContainer.origin}): e2e has no container engine inside an instance`;
   return undefined;
 }
 
+/** Why an instance-identity agent can never authenticate on its compute (another cloud, or none). */
+function identityMismatch(agent: PlannedAgent): string | undefined {
+  const cloud = IDENTITY_AUTH_CLOUD[agent.auth];
+  const inst = agent.instance;
+  if (!cloud || !inst || inst.cloud === cloud) return undefined;
+  return `its auth is ${agent.auth}, but ${inst.address} (${inst.kind}) has no ${cloud.toUpperCase()} instance identity to prove: the agent cannot authenticate`;
+}
+
 /** The report row of an agent e2e does not run: not runnable on this host, or tied to nothing (a failure). */
-export function notRunRow(plan: Plan, a: PlannedAgent): AgentResult {
-  const why = unsupported(a);
+export function notRunRow(plan: Plan, a: PlannedAgent, startsOn?: StartsOn): AgentResult {
+  const why = unsupported(a, startsOn);
   const modules = !a.instance && !why ? plan.unfollowedModules.map((m) => m.address) : [];
   const reason = why ?? (modules.length ? `it is tied to no compute resource of this template; its compute may be in ${modules.join(", ")}, which e2e does not follow` : "it is tied to no compute resource: nothing in the template runs its init_script, so it never connects");
   return {
@@ -120,6 +152,8 @@ export interface LiveInstance {
   generation: number;
   /** Why it could not boot (its payload unknown before apply, no command, …). */
   problem?: string;
+  /** Devices its boot waits for that the template does not attach (they never appear). */
+  waits?: string[];
 }
 
 /** The shell script that boots a VM as cloud-init does at its first boot (bootcmd, then scripts-user in name order). */
@@ -174,6 +208,11 @@ export class Session {
   port = 0;
   /** The access URL says "localhost", as a local Coder's does: templates that rewrite it for containers are exercised. */
   accessUrl = "";
+  /** Each agent's token in the build being checked (a boot may start an agent with its token alone). */
+  tokenOf: (agent: string) => string = () => "";
+  /** Where each instance's boot starts its agents, read with the current tokens. */
+  readonly startsOn: StartsOn = (inst) => this.starts(inst);
+  private readonly starts = startsReader((agent) => this.tokenOf(agent));
 
   constructor(
     readonly dir: string,
@@ -222,11 +261,11 @@ export class Session {
    */
   async boot(live: LiveInstance, mode: "fresh" | "reboot", ownerName: string): Promise<string | undefined> {
     const inst = live.payload;
-    const runnableHere = inst.agents.filter((a) => a.count > 0 && !unsupported(a));
+    const runnableHere = inst.agents.filter((a) => a.count > 0 && !unsupported(a, this.startsOn));
     if (runnableHere.length === 0) return undefined;
     const boot = inst.boot;
     if (boot.kind === "unknown") return `its ${boot.attribute} is not known before apply: ${boot.reason} is known only after apply`;
-    if (boot.kind === "error") return `its ${boot.attribute} cannot be evaluated (${boot.attr.file}:${boot.attr.pos.line}): ${boot.message}`;
+    if (boot.kind === "error") return `its ${boot.attribute} cannot be evaluated (${(boot.attr ?? inst.resource).file}:${(boot.attr ?? inst.resource).pos.line}): ${boot.message}`;
     if (boot.kind === "none") return `${inst.address} has no user data or command that could start an agent`;
     const forwards = [this.port, ...(live.imds && live.metadataPort ? [{ port: live.imds.port, listen: live.metadataPort }] : [])];
     if (mode === "reboot" && live.sandbox && boot.kind === "user-data") {
@@ -250,11 +289,15 @@ export class Session {
       ];
       sbox.prepare({ users: accounts, devices: inst.devices, hosts: [], hostname: inst.address.replace(/[^A-Za-z0-9-]/g, "-").slice(0, 60), osRelease: UBUNTU });
       applyCloudConfigAccounts(sbox, ud);
+      // Files the provider puts on the instance itself (incus/lxd `file` blocks, …).
+      for (const f of inst.files) sbox.writeFile(f.path, f.content);
+      const missing = deviceWaits(ud).filter((w) => !inst.devices.includes(w.device));
+      live.waits = missing.length ? [...new Set(missing.map((w) => w.device))] : undefined;
       for (const f of ud.files.filter((x) => !x.defer)) sbox.writeFile(f.path, f.content, f.permissions, f.append);
       for (const f of ud.files.filter((x) => x.defer)) sbox.writeFile(f.path, f.content, f.permissions, f.append);
       // cloud-init writes runcmd as one script, and each shell part as a script of its own.
       const runcmd = ud.commands.filter((c) => c.stage === "runcmd");
-      if (runcmd.length) sbox.writeFile("/var/lib/cloud/instance/scripts/runcmd", `#!/bin/sh\n${runcmd.map((c) => c.script ?? c.argv!.map(shellQuote).join(" ")).join("\n")}\n`, "0755");
+      if (runcmd.length) sbox.writeFile("/var/lib/cloud/instance/scripts/runcmd", `#!/bin/sh\n${runcmd.map(commandText).join("\n")}\n`, "0755");
       for (const c of ud.commands.filter((x) => x.stage === "part")) sbox.writeFile(`/var/lib/cloud/instance/scripts/${c.file}`, c.script!, "0755");
       if (ud.ignoredKeys.length) this.progress(`${inst.address}: cloud-config keys only logged: ${ud.ignoredKeys.join(", ")}`);
       this.sandboxes.push(sbox);
@@ -262,10 +305,11 @@ export class Session {
       live.firstBoot = inst;
       await sbox.start(cloudInitBoot(ud), BOOT_ENV, forwards, inst.devices);
     } else {
-      const marker = (a: PlannedAgent) => `# coder_agent.${a.name}.init_script (provisioner e2e`;
-      const c = boot.containers.find((x) => x.argv.known && runnableHere.some((a) => x.argv.known && x.argv.value.join(" ").includes(marker(a)))) ?? boot.containers[0];
+      const c = boot.containers.find((x) => x.argv.known && runnableHere.some((a) => x.argv.known && x.argv.value.join(" ").includes(bootstrapMarker(a.name)))) ?? boot.containers[0];
       if (!c) return `${inst.address} declares no container`;
       if (!c.argv.known) return `the command of container ${c.name} is not known before apply: ${c.argv.reason}`;
+      const absent = Object.entries(c.env).filter(([, v]) => !v.known && v.absent);
+      if (absent.length) return `its container ${c.name} never starts: ${absent.map(([k, v]) => `${k}: ${describeMaybe(v)}`).join("; ")}`;
       for (const [k, v] of Object.entries(c.env).filter(([, x]) => !x.known)) this.notes.push(`${inst.address}: env ${k} of container ${c.name} is not known before apply (${describeMaybe(v)})`);
       const user = c.user ?? "root";
       const users = [{ name: "coder", uid: 1000, home: "/home/coder", shell: "/bin/bash", groups: ["sudo"] }];
@@ -275,7 +319,9 @@ export class Session {
       const env: Record<string, string> = { PATH: BOOT_ENV.PATH, HOSTNAME: c.name, HOME: runAs?.home ?? "/root" };
       for (const [k, v] of Object.entries(c.env)) if (v.known) env[k] = v.value;
       if (runAs) Object.assign(env, { USER: runAs.name });
-      const script = ["#!/bin/sh", `# provisioner e2e: container ${c.name} (${c.image ?? "image"})`, `cd ${shellQuote(c.workingDir ?? runAs?.home ?? "/")} 2>/dev/null || cd /`, `exec /usr/bin/env -i ${Object.entries(env).map(([k, v]) => shellQuote(`${k}=${v}`)).join(" ")} ${c.argv.value.map(shellQuote).join(" ")}`, ""].join("\n");
+      if (c.via) this.notes.push(`${inst.address}: ${c.via}: e2e runs that hand-over in the container (the image's own work before it is not run)`);
+      // The container's process; when it ends the container has stopped (the marker tells the wait loop).
+      const script = ["#!/bin/sh", `# provisioner e2e: container ${c.name} (${c.image ?? "image"})`, `cd ${shellQuote(c.workingDir ?? runAs?.home ?? "/")} 2>/dev/null || cd /`, `/usr/bin/env -i ${Object.entries(env).map(([k, v]) => shellQuote(`${k}=${v}`)).join(" ")} ${c.argv.value.map(shellQuote).join(" ")}`, 'echo "== the container\'s process exited $?"', ""].join("\n");
       this.sandboxes.push(sbox);
       live.sandbox = sbox;
       await sbox.start(script, { PATH: env.PATH }, forwards, []);
@@ -296,6 +342,11 @@ export class Session {
     const results: AgentResult[] = [];
     const lines = (e: AgentExpectation) => readJsonLines(this.logOf(e) ?? "", e.logFrom);
     const refused = (e: AgentExpectation) => lines(e).find((l) => l.msg === "authentication refused");
+    // Authenticated as another agent: final, it will not become itself.
+    const asSibling = (e: AgentExpectation) => {
+      const m = lines(e).filter((l) => l.msg === "manifest").pop();
+      return m !== undefined && m.agent_name !== e.agent.name;
+    };
     // The agent CLI printed a fatal error and exited (no token, a bad URL, …).
     const fatal = (e: AgentExpectation) => {
       const f = this.logOf(e);
@@ -309,18 +360,21 @@ export class Session {
     };
     const deadline = Date.now() + opts.timeoutMs;
     const readyAt = new Map<string, number>();
-    const active = expected.filter((e) => !unsupported(e.agent) && e.live?.sandbox?.running);
+    const active = expected.filter((e) => !unsupported(e.agent, this.startsOn) && e.live?.sandbox?.running);
     let quietSince: number | undefined;
     while (!opts.signal?.aborted) {
       const s = await states();
       for (const { agent } of active) if (s.get(agent.name) === "ready" && !readyAt.has(agent.name)) readyAt.set(agent.name, Date.now() - launchedAt);
       // start_error and start_timeout are final: a startup script failed or ran past its timeout.
-      const pending = active.filter((e) => !readyAt.has(e.agent.name) && !refused(e) && !fatal(e) && !final(e, s.get(e.agent.name)));
+      const pending = active.filter((e) => !readyAt.has(e.agent.name) && !refused(e) && !fatal(e) && !asSibling(e) && !final(e, s.get(e.agent.name)));
       if (pending.length === 0 || Date.now() > deadline) break;
       // Agents whose init script never ran: the boot finished long ago and nothing wrote their log.
-      const neverStarted = pending.filter((e) => !written(e));
+      // (An agent the boot started itself, without its init_script, shows in the coordinator only.)
+      const neverStarted = pending.filter((e) => !written(e) && (s.get(e.agent.name) ?? "created") === "created");
       const bootsDone = pending.every((e) => /scripts-user done|exited/.test(tail(e.live!.sandbox!.hostPath("/var/log/provisioner/boot.log"), 200).join("\n")));
-      if (neverStarted.length === pending.length && bootsDone) quietSince ??= Date.now();
+      // …or every one waits in a loop for a device the template does not attach (it never appears).
+      const stuck = pending.every((e) => e.live?.waits?.length);
+      if (neverStarted.length === pending.length && (bootsDone || stuck)) quietSince ??= Date.now();
       else quietSince = undefined;
       if (quietSince && Date.now() - quietSince > 4000) break;
       await new Promise((r) => setTimeout(r, 150));
@@ -339,9 +393,15 @@ export class Session {
       const { agent: a } = e;
       const inst = a.instance!;
       const base = { instance: inst.address, kind: inst.kind, instance_id: e.live?.instanceId ?? null, agent: a.name, auth: a.auth, authenticated_as: null, lifecycle: finalStates.get(a.name) ?? "unknown", time_to_ready_ms: null, http_status: null, server_message: null, reinits: null, log_file: null, scripts: scriptsOf(a.name), apps: appsOf(a.name) };
-      const why = unsupported(a);
+      const why = unsupported(a, this.startsOn);
       if (why) {
         results.push({ ...base, result: "unsupported", reason: why });
+        continue;
+      }
+      const mismatch = identityMismatch(a);
+      if (mismatch) {
+        results.push({ ...base, result: "refused", reason: mismatch });
+        failures.push(`agent ${a.name} cannot authenticate: ${mismatch}`);
         continue;
       }
       const sbox = e.live?.sandbox;
@@ -356,26 +416,33 @@ export class Session {
       const refusal = refused(e);
       let result: AgentOutcome = "ok";
       let reason: string | null = null;
-      if (!written(e)) {
+      const seenByCoordinator = readyAt.has(a.name) || (finalStates.get(a.name) ?? "created") !== "created";
+      if (!written(e) && !seenByCoordinator) {
         result = "never_started";
-        reason = bootProblem(e) ?? neverStartedReason(sbox, inst);
+        reason = bootProblem(e) ?? neverStartedReason(sbox, inst, e.live?.waits ?? []);
       } else if (refusal) {
         result = "refused";
         // A rebooted machine ran the files and runcmd of its first boot: that is where the agent was started.
-        reason = `authentication refused with HTTP ${refusal.status}: ${String(refusal.message)}${refusal.status === 409 || refusal.status === 404 ? whereStarted(e.live!.firstBoot ?? e.live!.payload, a, opts.dir) : ""}`;
+        reason = `authentication refused with HTTP ${refusal.status}: ${String(refusal.message)}${refusal.status === 409 || refusal.status === 404 ? whereStarted(e.live!.firstBoot ?? e.live!.payload, a, opts.dir, this.startsOn) : ""}`;
       } else if (fatal(e) && !readyAt.has(a.name)) {
         result = "not_ready";
         reason = `the agent exited: ${fatal(e)!.slice("provisioner: ".length)}${tail(logFile, 2, e.logFrom).length ? ` (${tail(logFile, 2, e.logFrom).join(" | ")})` : ""}`;
       } else if (manifest && manifest.agent_name !== a.name) {
         result = "wrong_agent";
-        reason = `it authenticated as its sibling "${String(manifest.agent_name)}"${whereStarted(e.live!.payload, a, opts.dir) || " (check its CODER_AGENT_NAME)"}`;
+        reason = `it authenticated as its sibling "${String(manifest.agent_name)}"${whereStarted(e.live!.payload, a, opts.dir, this.startsOn) || " (check its CODER_AGENT_NAME)"}`;
       } else if (manifest && idOf.has(a.name) && manifest.agent_id !== idOf.get(a.name)) {
         result = "wrong_agent";
         reason = `it authenticated as the agent "${a.name}" of an earlier build (${String(manifest.agent_id)}), not build ${build.number}'s`;
       } else if (!readyAt.has(a.name) && final(e, finalStates.get(a.name))) {
-        result = "not_ready";
         const failing = base.scripts.filter((x) => x.status !== "ok");
-        reason = `its lifecycle ended ${finalStates.get(a.name)}${failing.length ? `: ${failing.map((x) => `script "${x.display_name}" ${x.status === "timed_out" ? "timed out" : x.status === "exit_failure" ? `exited ${x.exit_code}` : x.status}`).join(", ")}` : ""}`;
+        const explained = finalStates.get(a.name) === "start_error" && idOf.has(a.name) ? await this.sandboxExplains(idOf.get(a.name)!, a.name, failing) : undefined;
+        if (explained) {
+          // The agent started as itself; its script failed only for want of what a real machine has.
+          this.notes.push(`agent ${a.name}: ${explained}; the agent itself started and authenticated`);
+        } else {
+          result = "not_ready";
+          reason = `its lifecycle ended ${finalStates.get(a.name)}${failing.length ? `: ${failing.map((x) => `script "${x.display_name}" ${x.status === "timed_out" ? "timed out" : x.status === "exit_failure" ? `exited ${x.exit_code}` : x.status}`).join(", ")}` : ""}`;
+        }
       } else if (!readyAt.has(a.name)) {
         result = "not_ready";
         reason = `it did not reach ready within ${opts.timeoutMs / 1000}s (lifecycle ${finalStates.get(a.name) ?? "unknown"})${tail(logFile, 3, e.logFrom).length ? `; its log ends: ${tail(logFile, 3, e.logFrom).join(" | ")}` : ""}`;
@@ -385,7 +452,8 @@ export class Session {
         ...base,
         result,
         reason,
-        authenticated_as: (manifest?.agent_name as string | undefined) ?? null,
+        // A lifecycle report comes with the agent's own token: the coordinator saw it as itself.
+        authenticated_as: (manifest?.agent_name as string | undefined) ?? (seenByCoordinator ? a.name : null),
         time_to_ready_ms: readyAt.get(a.name) ?? null,
         http_status: refusal ? Number(refusal.status) : null,
         server_message: refusal ? String(refusal.message) : null,
@@ -394,6 +462,26 @@ export class Session {
       if (result !== "ok") failures.push(`agent ${a.name} ${result === "never_started" ? "never started" : result === "refused" ? "was refused" : result === "wrong_agent" ? "authenticated as another agent" : "was not ready"}: ${reason}`);
     }
     return { results, failures };
+  }
+
+  /**
+   * Why the agent's failed start scripts failed only because of the sandbox, or undefined: each one
+   * printed the sandbox's refusal of a download (no network outside loopback), or exited 127 on a
+   * command this machine lacks (the image's own tools: code-server, a language runtime).
+   */
+  private async sandboxExplains(agentId: string, agent: string, failing: { display_name: string; status: string; exit_code: number }[]): Promise<string | undefined> {
+    if (failing.length === 0 || failing.some((x) => x.status !== "exit_failure")) return undefined;
+    const logs = (await this.admin.agentLogsText(agentId).catch(() => "")).split("\n");
+    const reasons: string[] = [];
+    for (const x of failing) {
+      const lines = logs.filter((l) => l.includes(`[agent.${agent}|${x.display_name}]`));
+      const offline = lines.map((l) => /no network outside loopback \(([^)]+)\)/.exec(l)?.[1]).find(Boolean);
+      const missing = x.exit_code === 127 ? lines.map((l) => /(?:^|: )([^\s:]+): (?:command )?not found/.exec(l.replace(/^.*\] /, ""))?.[1]).find(Boolean) : undefined;
+      if (offline) reasons.push(`script "${x.display_name}" exited ${x.exit_code} after a download the sandbox cannot make (${offline}: no network beyond loopback)`);
+      else if (missing) reasons.push(`script "${x.display_name}" exited 127: \`${missing}\` is not on this machine (the image provides it)`);
+      else return undefined;
+    }
+    return reasons.join("; ");
   }
 }
 
@@ -405,9 +493,8 @@ function describeMaybe(m: Maybe<unknown>): string {
  * The line that started an agent under the wrong name, read with the machine's rules from the boot
  * that ran (its bootstrap's first comment names the agent): " — started by `…` at main.tf:42: …; fix: …".
  */
-function whereStarted(inst: PlannedInstance, a: PlannedAgent, dir: string): string {
-  const names = inst.agents.map((x) => x.name);
-  const starts = analyzeBoot(inst.boot, names, (n) => `# coder_agent.${n}.init_script (provisioner e2e`).starts.get(a.name) ?? [];
+function whereStarted(inst: PlannedInstance, a: PlannedAgent, dir: string, startsOn: StartsOn): string {
+  const starts = startsOn(inst).get(a.name) ?? [];
   const wrong = starts.find((st) => st.name !== a.name) ?? starts[0];
   if (!wrong) return "";
   const at = startLocation(inst, wrong, dir);
@@ -415,17 +502,19 @@ function whereStarted(inst: PlannedInstance, a: PlannedAgent, dir: string): stri
 }
 
 /** Why an agent's init script never ran: the boot's last lines, units that failed, device waits. */
-function neverStartedReason(sbox: InstanceSandbox, inst: PlannedInstance): string {
+function neverStartedReason(sbox: InstanceSandbox, inst: PlannedInstance, waits: string[]): string {
   const parts: string[] = [`nothing in the boot of ${inst.address} ran its init_script`];
+  if (waits.length) parts.push(`its boot waits for ${waits.join(", ")}, which the template does not attach to ${inst.address}`);
   const boot = tail(sbox.hostPath("/var/log/provisioner/boot.log"), 6);
   if (boot.length) parts.push(`the boot printed: ${boot.join(" | ")}`);
   if (boot.some((l) => l.includes("already ran for this instance"))) parts.push("cloud-init runs user data scripts once per instance, and this is a later boot of it: re-create the instance at each start (count = data.coder_workspace.me.start_count), run the scripts at every boot (cloud-config cloud_final_modules: [[scripts-user, always]]), or start the agent from an enabled systemd unit");
   const shims = existsSync(sbox.hostPath("/var/log/provisioner/shims.log")) ? readFileSync(sbox.hostPath("/var/log/provisioner/shims.log"), "utf8").split("\n").filter((l) => /does not exist|missing|no network|not found/.test(l)) : [];
-  if (shims.length) parts.push(shims.map((l) => l.replace(/^\S+ /, "")).slice(-3).join(" | "));
-  if (inst.boot.kind === "user-data") {
-    const waits = [...inst.boot.text.matchAll(/(?:-e|-b|test\s+-[eb])\s+"?(\/dev\/[^\s"';)\]]+)/g)].map((m) => m[1]).filter((d) => !inst.devices.includes(d));
-    if (waits.length) parts.push(`it waits for device ${[...new Set(waits)].join(", ")}, which the template does not attach to ${inst.address}`);
+  const units = sbox.hostPath("/var/log/provisioner/units");
+  for (const f of existsSync(units) ? readdirSync(units) : []) {
+    const lines = tail(join(units, f), 3);
+    if (lines.length) parts.push(`${f.replace(/\.log$/, "")} printed: ${lines.join(" | ")}`);
   }
+  if (shims.length) parts.push(shims.map((l) => l.replace(/^\S+ /, "")).slice(-3).join(" | "));
   return parts.join("; ");
 }
 

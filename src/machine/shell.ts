@@ -20,6 +20,8 @@ export interface SimpleCommand {
   end: number;
   /** The command runs in the background (`&`). */
   background: boolean;
+  /** Its output is piped into the next command (`a | b`). */
+  pipe: boolean;
 }
 
 const SEPARATORS = new Set([";", "&", "|", "\n", "(", ")", "{", "}"]);
@@ -34,8 +36,8 @@ export function parseScript(src: string): SimpleCommand[] {
   let words: Word[] = [];
   let cmdStart = -1;
   const heredocs: string[] = [];
-  const end = (at: number, background = false) => {
-    if (words.length > 0) commands.push({ words, start: cmdStart, end: at, background });
+  const end = (at: number, background = false, pipe = false) => {
+    if (words.length > 0) commands.push({ words, start: cmdStart, end: at, background, pipe });
     words = [];
     cmdStart = -1;
   };
@@ -68,7 +70,7 @@ export function parseScript(src: string): SimpleCommand[] {
     }
     if (SEPARATORS.has(c)) {
       const bg = c === "&" && src[i + 1] !== "&" && src[i - 1] !== ">" && src[i + 1] !== ">";
-      end(i, bg);
+      end(i, bg, c === "|" && src[i + 1] !== "|");
       i += (c === "&" || c === "|") && src[i + 1] === c ? 2 : 1;
       continue;
     }

@@ -5,13 +5,13 @@
  * loopback through and refuse the rest; everything that would change a machine only logs.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { appendFileSync, chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { Accounts } from "./accounts.js";
 import { createConnection, createServer } from "node:net";
 import { delimiter, join } from "node:path";
 import { envCommand, passwdLookup, ROOT, su, sudo, SYSTEMD_PATH, type Env, WrapperError } from "./environment.js";
 import { shellQuote } from "./shell.js";
-import { execCommand, parseEnvironmentFile, parseUnit } from "./systemd.js";
+import { execCommand, parseEnvironmentFile, parseUnit, SYSTEM_MANAGER } from "./systemd.js";
 
 const LOG = "/var/log/provisioner/shims.log";
 const UNIT_DIRS = ["/etc/systemd/system", "/run/systemd/system", "/usr/local/lib/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system"];
@@ -129,7 +129,8 @@ function enableUnit(path: string, userMode: boolean): void {
 
 /** Starts a unit as systemd would: a supervisor that runs ExecStartPre, ExecStart as User=, restarting per Restart=. */
 function startUnit(path: string, userMode: boolean): number {
-  const unit = parseUnit(path.split("/").pop()!, readFileSync(path, "utf8"));
+  const me = userMode ? users()(process.env.USER ?? "root") : undefined;
+  const unit = parseUnit(path.split("/").pop()!, readFileSync(path, "utf8"), me ? { user: me.name, uid: me.uid, home: me.home } : SYSTEM_MANAGER);
   if (unit.execStart.length === 0) {
     process.stderr.write(`Failed to start ${unit.name}: Unit ${unit.name} has no ExecStart= setting.\n`);
     return 1;
@@ -229,6 +230,59 @@ function systemctl(args: string[]): number {
   }
 }
 
+// ---- syslog -------------------------------------------------------------------------------------
+
+/**
+ * logger(1): the message (its arguments, else every line of stdin, read to the end as the real one
+ * does) goes to the machine's log, and to stderr with -s. Reading all of stdin matters: boot scripts
+ * pipe their whole output through `tee | logger`, and a logger that quit early would SIGPIPE them.
+ */
+function logger(args: string[]): number {
+  let tag = process.env.USER ?? "root";
+  let toStderr = false;
+  const words: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "-t" || a === "--tag") tag = args[++i] ?? tag;
+    else if (a === "-s" || a === "--stderr") toStderr = true;
+    else if (["-p", "--priority", "-f", "--file", "-n", "--server", "-P", "--port", "-u", "--socket", "--id"].includes(a)) i++;
+    else if (a === "--") {
+      words.push(...args.slice(i + 1));
+      break;
+    } else if (!a.startsWith("-")) words.push(a);
+  }
+  const emit = (line: string) => {
+    const entry = `${new Date().toISOString()} ${tag}: ${line}\n`;
+    try {
+      appendFileSync("/var/log/syslog", entry);
+    } catch {
+      // no log directory: the message is only printed
+    }
+    if (toStderr) process.stderr.write(`<13>${new Date().toUTCString().slice(5, 25)} ${tag}: ${line}\n`);
+  };
+  if (words.length > 0) {
+    emit(words.join(" "));
+    return 0;
+  }
+  const chunk = Buffer.alloc(65536);
+  let rest = "";
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(0, chunk, 0, chunk.length, null);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "EAGAIN") continue;
+      break;
+    }
+    if (n === 0) break;
+    const lines = (rest + chunk.subarray(0, n).toString("utf8")).split("\n");
+    rest = lines.pop()!;
+    lines.forEach(emit);
+  }
+  if (rest !== "") emit(rest);
+  return 0;
+}
+
 // ---- network ------------------------------------------------------------------------------------
 
 const LOOPBACK = /^(localhost|127(?:\.\d+){3}|\[?::1\]?|host\.docker\.internal)$/i;
@@ -308,6 +362,8 @@ function main(): number {
         accounts.addGroup(args.filter((a) => !a.startsWith("-")).pop() ?? "");
         log(`${tool} ${args.join(" ")}`);
         return 0;
+      case "logger":
+        return logger(args);
       case "curl":
       case "wget":
         return network(tool, args);

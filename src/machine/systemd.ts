@@ -52,8 +52,41 @@ export function splitQuoted(s: string): string[] {
   return out;
 }
 
-/** Parses a unit file's text. */
-export function parseUnit(name: string, text: string): ServiceUnit {
+/** Who runs the service manager: root for the system instance, the user for `systemctl --user`. */
+export interface UnitManager {
+  user: string;
+  uid: number;
+  home: string;
+}
+
+export const SYSTEM_MANAGER: UnitManager = { user: "root", uid: 0, home: "/root" };
+
+/**
+ * systemd's specifiers in unit settings: %h/%u/%U are the *manager's* user (root for system units,
+ * whatever User= says), %n/%N/%p/%i the unit's name, %t the runtime directory, %% a percent sign.
+ */
+export function expandSpecifiers(value: string, unitName: string, m: UnitManager): string {
+  const base = unitName.replace(/\.[^.]+$/, "");
+  const at = base.indexOf("@");
+  const table: Record<string, string> = {
+    h: m.home,
+    u: m.user,
+    U: String(m.uid),
+    n: unitName,
+    N: base,
+    p: at >= 0 ? base.slice(0, at) : base,
+    i: at >= 0 ? base.slice(at + 1) : "",
+    t: m.uid === 0 ? "/run" : `/run/user/${m.uid}`,
+    S: m.uid === 0 ? "/var/lib" : `${m.home}/.local/state`,
+    C: m.uid === 0 ? "/var/cache" : `${m.home}/.cache`,
+    E: m.uid === 0 ? "/etc" : `${m.home}/.config`,
+    "%": "%",
+  };
+  return value.replace(/%(.)/g, (all, c: string) => table[c] ?? all);
+}
+
+/** Parses a unit file's text (specifiers expanded for the manager that runs it). */
+export function parseUnit(name: string, text: string, manager: UnitManager = SYSTEM_MANAGER): ServiceUnit {
   const unit: ServiceUnit = { name, execStart: [], execStartPre: [], environment: {}, environmentFiles: [], restart: "no", restartSec: 0.1, type: "simple", wantedBy: [] };
   let section = "";
   // Backslash-newline continues a line.
@@ -69,7 +102,7 @@ export function parseUnit(name: string, text: string): ServiceUnit {
     const eq = line.indexOf("=");
     if (eq < 0) continue;
     const key = line.slice(0, eq).trim();
-    const value = line.slice(eq + 1).trim();
+    const value = expandSpecifiers(line.slice(eq + 1).trim(), name, manager);
     if (section === "Service") {
       switch (key) {
         case "ExecStart":

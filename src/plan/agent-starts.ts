@@ -9,8 +9,8 @@ import { type Dirent, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { envCommand, su, sudo, type Env, type UserEntry, type UserLookup, WrapperError } from "../machine/environment.js";
 import { leadingAssignments, parseScript, shellQuote, type SimpleCommand } from "../machine/shell.js";
-import { execCommand, parseEnvironmentFile, parseUnit, SYSTEMD_ENV } from "../machine/systemd.js";
-import type { BootPayload, PlannedInstance } from "./plan.js";
+import { execCommand, parseEnvironmentFile, parseUnit, type ServiceUnit, SYSTEM_MANAGER, SYSTEMD_ENV, type UnitManager } from "../machine/systemd.js";
+import type { BootPayload, InstanceFile, PlannedInstance } from "./plan.js";
 import { commandText, interpretUserData, type UserDataPlan } from "../template/userdata.js";
 
 export const initScriptMarker = (agent: string): string => `__provisioner_init_script_${agent}__`;
@@ -43,6 +43,10 @@ export interface AgentStart {
   socketPath?: string;
   /** Variables the path set but a wrapper did not pass on. */
   dropped: { variable: string; value: string; wrapper: string }[];
+  /** Variables certainly absent, with why (a Kubernetes secret without the key). */
+  missing?: Record<string, string>;
+  /** The agent runs in a container the instance starts itself (`docker run IMAGE`), not on the instance. */
+  container?: string;
   /** The agent runs as this user. */
   user: string;
   /** Variables whose value is not known before apply ("*": the whole environment), so not judged. */
@@ -111,7 +115,7 @@ function dropDiff(before: Env, after: Env, wrapper: string, dropped: AgentStart[
  * Follows a command's words through wrappers up to the word holding `p`. Returns the state the
  * command runs in, and — when `p` is inside a `-c` script — that script and the offset in it.
  */
-function throughWrappers(cmd: SimpleCommand, p: number, st: State): { state: State; inner?: { script: string; offset: number } } {
+function throughWrappers(cmd: SimpleCommand, p: number, st: State): { state: State; inner?: { script: string; offset: number }; argv: string[] } {
   const { assignments, rest } = leadingAssignments(cmd.words);
   let env: Env = { ...st.env, ...assignments };
   let user = st.user;
@@ -130,10 +134,16 @@ function throughWrappers(cmd: SimpleCommand, p: number, st: State): { state: Sta
     try {
       if (name === "sudo") {
         const w = sudo(args, env, anyUser, which);
-        dropDiff(env, w.env, `sudo ${args.slice(0, Math.max(0, args.length - w.argv.length)).join(" ")}`.trim(), dropped);
+        // sudo -i/-s hands the command words to a shell as one string: follow the words themselves.
+        let kept = w.argv.length;
+        if (w.viaShell && w.argv[1] === "-c") {
+          const k = words.findIndex((_, j) => j > 0 && words.slice(j).map((x) => x.text).join(" ") === w.argv[2]);
+          if (k > 0) kept = words.length - k;
+        }
+        dropDiff(env, w.env, `sudo ${args.slice(0, Math.max(0, args.length - kept)).join(" ")}`.trim(), dropped);
         env = w.env;
         user = w.user.name;
-        words = words.slice(words.length - w.argv.length);
+        words = words.slice(words.length - kept);
         continue;
       }
       if (name === "su" || name === "runuser") {
@@ -142,8 +152,8 @@ function throughWrappers(cmd: SimpleCommand, p: number, st: State): { state: Sta
         env = w.env;
         user = w.user.name;
         const ci = words.findIndex((x, i) => i > 0 && (x.text === "-c" || x.text === "--command"));
-        if (ci > 0 && holds(ci + 1)) return { state: { env, user, dropped }, inner: scriptAt(ci + 1) };
-        if (w.argv[1] === "-c") return { state: { env, user, dropped } };
+        if (ci > 0 && holds(ci + 1)) return { state: { env, user, dropped }, inner: scriptAt(ci + 1), argv: w.argv };
+        if (w.argv[1] === "-c") return { state: { env, user, dropped }, argv: w.argv };
         words = words.slice(words.length - w.argv.length);
         continue;
       }
@@ -155,7 +165,7 @@ function throughWrappers(cmd: SimpleCommand, p: number, st: State): { state: Sta
         continue;
       }
     } catch (err) {
-      if (err instanceof WrapperError) return { state: { env, user, dropped } };
+      if (err instanceof WrapperError) return { state: { env, user, dropped }, argv: words.map((x) => x.text) };
       throw err;
     }
     if (WRAPPERS_TRANSPARENT.has(name)) {
@@ -169,11 +179,11 @@ function throughWrappers(cmd: SimpleCommand, p: number, st: State): { state: Sta
     }
     if (/^(ba|da|z|k)?sh$/.test(name)) {
       const ci = words.findIndex((x, i) => i > 0 && /^-[a-z]*c[a-z]*$/.test(x.text));
-      if (ci > 0 && holds(ci + 1)) return { state: { env, user, dropped }, inner: scriptAt(ci + 1) };
+      if (ci > 0 && holds(ci + 1)) return { state: { env, user, dropped }, inner: scriptAt(ci + 1), argv: words.map((x) => x.text) };
     }
     break;
   }
-  return { state: { env, user, dropped } };
+  return { state: { env, user, dropped }, argv: words.map((x) => x.text) };
 }
 
 /** Scripts read more than once (every agent, every carrier path): parsed once. */
@@ -188,16 +198,75 @@ function parsed(script: string): SimpleCommand[] {
   return commands;
 }
 
-/** The state at offset `p` of `script` (recursing into -c scripts). */
-function stateAt(script: string, p: number, st: State): State {
+/** What runs at offset `p` of `script`: the state, the argv after wrappers, and whether `p` is a word of it. */
+interface RunAt {
+  state: State;
+  argv: string[];
+  /** `p` lies inside one of the command's words (an argument such as `echo '…'`), not in a -c script or the script's own text. */
+  inArgument: boolean;
+}
+
+/** The innermost command at offset `p` of `script` (recursing into -c scripts). */
+function runAt(script: string, p: number, st: State): RunAt {
   const commands = parsed(script);
   const cmd = commands.find((c) => c.start <= p && p < Math.max(c.end, c.start + 1)) ?? commands.filter((c) => c.start <= p).pop();
   const { exported } = envBefore(commands, cmd ? cmd.start : p, st.env);
   const base: State = { env: exported, user: st.user, dropped: st.dropped };
-  if (!cmd) return base;
+  if (!cmd || p >= cmd.end) return { state: base, argv: [], inArgument: false };
   const r = throughWrappers(cmd, p, base);
-  if (r.inner) return stateAt(r.inner.script, r.inner.offset, r.state);
-  return r.state;
+  if (r.inner) return runAt(r.inner.script, r.inner.offset, r.state);
+  return { state: r.state, argv: r.argv, inArgument: cmd.words.some((w) => w.start <= p && p < w.end) };
+}
+
+/** The state at offset `p` of `script` (recursing into -c scripts). */
+function stateAt(script: string, p: number, st: State): State {
+  return runAt(script, p, st).state;
+}
+
+const SHELLS = /^(ba|da|z|k|mk)?sh$/;
+
+/** Options of `docker run` (and podman/nerdctl) that take a value as the next word. */
+const RUN_VALUE_OPTIONS = new Set(["-e", "--env", "--env-file", "-v", "--volume", "-h", "--hostname", "--name", "--net", "--network", "-p", "--publish", "-u", "--user", "-w", "--workdir", "--entrypoint", "--mount", "-l", "--label", "--add-host", "--device", "--gpus", "--restart", "--cpus", "-m", "--memory", "--runtime", "--pull", "--platform", "--cap-add", "--cap-drop", "--security-opt", "--ulimit", "--log-driver", "--log-opt", "--group-add", "--ipc", "--pid", "--shm-size", "--tmpfs", "--dns"]);
+
+/** A `docker run`/`create` (or podman, nerdctl) command line: its image, command and environment. */
+function containerRun(argv: string[], env: Env): { image: string; args: string[]; env: Env; user?: string } | undefined {
+  const [tool, verb, ...rest] = argv;
+  if (!tool || !/^(docker|podman|nerdctl)$/.test(tool.split("/").pop()!) || (verb !== "run" && verb !== "create")) return undefined;
+  const out: Env = {};
+  let user: string | undefined;
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i];
+    if (!a.startsWith("-")) return { image: a, args: rest.slice(i + 1), env: out, user };
+    const eq = a.indexOf("=");
+    const [opt, inline] = a.startsWith("--") && eq > 0 ? [a.slice(0, eq), a.slice(eq + 1)] : [a, undefined];
+    const value = inline ?? (RUN_VALUE_OPTIONS.has(opt) ? rest[++i] : undefined);
+    if ((opt === "-e" || opt === "--env") && value !== undefined) {
+      const k = value.indexOf("=");
+      // `-e NAME` passes the variable from the environment docker runs in.
+      if (k > 0) out[value.slice(0, k)] = value.slice(k + 1);
+      else if (env[value] !== undefined) out[value] = env[value];
+    }
+    if ((opt === "-u" || opt === "--user") && value !== undefined) user = value;
+  }
+  return undefined;
+}
+
+/** Whether argv (after wrappers) executes `path`: as the program, a shell's script operand, or `.`/`source`. */
+function executes(argv: string[], path: string): boolean {
+  const same = (w: string | undefined) => w !== undefined && (w === path || w.replace(/^(~|\$HOME|\$\{HOME\})\//, "/home/*/") === path.replace(/^(~|\$HOME|\$\{HOME\})\//, "/home/*/"));
+  const [prog, ...args] = argv;
+  if (same(prog)) return true;
+  if (prog === "." || prog === "source") return same(args[0]);
+  if (prog && SHELLS.test(prog.split("/").pop()!)) return same(args.find((a) => !a.startsWith("-")));
+  return false;
+}
+
+/** Whether argv (after wrappers) is a shell that reads its script from standard input. */
+function shellReadingStdin(argv: string[]): boolean {
+  const [prog, ...args] = argv;
+  if (!prog || !SHELLS.test(prog.split("/").pop()!)) return false;
+  const operands = args.filter((a) => !a.startsWith("-") || a === "-");
+  return !args.some((a) => /^-[a-z]*c[a-z]*$/.test(a)) && (operands.length === 0 || operands[0] === "-" || args.includes("-s"));
 }
 
 /** The whole command that holds offset `p` (the outer line, not the line of a -c script). */
@@ -228,15 +297,26 @@ function heredocFiles(script: string): Carrier[] {
   return out;
 }
 
-/** Carriers hidden in commands as `echo <base64> | base64 -d > /path`. */
-function base64Carriers(text: string, markers: string[]): (Carrier & { at: number })[] {
-  const out: (Carrier & { at: number })[] = [];
-  for (const m of text.matchAll(BASE64_BLOB)) {
-    const decoded = Buffer.from(m[0], "base64").toString("utf8");
-    if (!markers.some((k) => decoded.includes(k))) continue;
-    const rest = text.slice((m.index ?? 0) + m[0].length);
-    const target = /^[^\n]*?>\s*([^\s;&|]+)/.exec(rest)?.[1];
-    out.push({ path: target ?? `<base64 at ${m.index}>`, content: decoded, at: m.index ?? 0 });
+/** Whether `text` holds the marker, as written or inside a base64 blob. */
+function holdsMarker(text: string, marker: string): boolean {
+  return text.includes(marker) || [...text.matchAll(BASE64_BLOB)].some((m) => Buffer.from(m[0], "base64").toString("utf8").includes(marker));
+}
+
+/**
+ * Files a script writes with the init script in them: `echo <base64> | base64 -d > /path`,
+ * `echo '<script>' > /path`, `printf … | tee /path` (heredocs are read by heredocFiles).
+ */
+function writtenCarriers(text: string, markers: string[]): Carrier[] {
+  const out: Carrier[] = [];
+  for (const c of parsed(text)) {
+    for (const w of c.words) {
+      const raw = markers.some((k) => w.text.includes(k));
+      const blob = raw ? undefined : [...w.text.matchAll(BASE64_BLOB)].map((m) => Buffer.from(m[0], "base64").toString("utf8")).find((d) => markers.some((k) => d.includes(k)));
+      if (!raw && blob === undefined) continue;
+      const rest = text.slice(w.end);
+      const target = /^[^\n]*?(?:>|\btee\s+(?:-a\s+)?)\s*["']?([^\s;&|"']+)/.exec(rest)?.[1];
+      if (target) out.push({ path: target, content: raw ? w.text : blob! });
+    }
   }
   return out;
 }
@@ -255,8 +335,9 @@ const CLOUD_INIT_ENV: Env = { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/u
 /**
  * @param markerOf a text unique to each agent's init_script as planned (validate plants
  *   initScriptMarker; e2e finds the comment line of its bootstrap).
+ * @param instanceFiles files the platform puts into the instance (they can carry env files).
  */
-export function analyzeBoot(boot: BootPayload, agents: string[], markerOf: (agent: string) => string = initScriptMarker): BootAnalysis {
+export function analyzeBoot(boot: BootPayload, agents: string[], markerOf: (agent: string) => string = initScriptMarker, instanceFiles: InstanceFile[] = [], tokenOf: (agent: string) => string = plannedToken): BootAnalysis {
   const starts = new Map<string, AgentStart[]>(agents.map((a) => [a, []]));
   const markers = agents.map(markerOf);
   const mentioned = new Set<string>();
@@ -264,14 +345,20 @@ export function analyzeBoot(boot: BootPayload, agents: string[], markerOf: (agen
     const list = starts.get(agent)!;
     if (!list.some((x) => x.origin === s.origin && x.name === s.name && x.token === s.token)) list.push(s);
   };
-  const result = (st: State, origin: string, command: string): AgentStart => ({ origin, command, name: st.env.CODER_AGENT_NAME, token: st.env.CODER_AGENT_TOKEN, socketPath: st.env.CODER_AGENT_SOCKET_PATH, dropped: st.dropped, user: st.user });
+  const result = (st: State, origin: string, command: string, missing?: Record<string, string>): AgentStart => ({ origin, command, name: st.env.CODER_AGENT_NAME, token: st.env.CODER_AGENT_TOKEN ?? (st.env.CODER_AGENT_TOKEN_FILE !== undefined ? "<file>" : undefined), socketPath: st.env.CODER_AGENT_SOCKET_PATH, dropped: st.dropped, user: st.user, ...(missing ? { missing } : {}) });
 
   if (boot.kind === "containers") {
     for (const c of boot.containers) {
       if (!c.argv.known) continue;
       const env: Env = {};
-      for (const [k, v] of Object.entries(c.env)) if (v.known) env[k] = v.value;
-      const unknownEnv = Object.entries(c.env).filter(([, v]) => !v.known).map(([k]) => k);
+      const missing: Record<string, string> = {};
+      const unknownEnv: string[] = [];
+      for (const [k, v] of Object.entries(c.env)) {
+        if (v.known) env[k] = v.value;
+        else if (v.absent) missing[k] = v.reason;
+        // Set, but known only after apply; an element whose name is unknown may be any variable.
+        else unknownEnv.push(/^[A-Za-z_]/.test(k) ? k : "*");
+      }
       const argv = c.argv.value;
       for (const [i, agent] of agents.entries()) {
         const idx = argv.findIndex((a) => a.includes(markers[i]));
@@ -281,7 +368,7 @@ export function analyzeBoot(boot: BootPayload, agents: string[], markerOf: (agen
         const script = argv.map(shellQuote).join(" ");
         const p = script.indexOf(markers[i]) >= 0 ? script.indexOf(markers[i]) : 0;
         const st = stateAt(script, p, { env, user: c.user ?? "root", dropped: [] });
-        add(agent, { ...result(st, `container ${c.name}`, argv.slice(0, 3).join(" ").slice(0, 120)), ...(unknownEnv.length ? { unknownEnv } : {}) });
+        add(agent, { ...result(st, `container ${c.name}${c.via ? ` (${c.via})` : ""}`, argv.slice(0, 3).join(" ").split("\n")[0].slice(0, 120), Object.keys(missing).length ? missing : undefined), ...(unknownEnv.length ? { unknownEnv } : {}) });
       }
     }
     return { starts, mentioned };
@@ -289,83 +376,161 @@ export function analyzeBoot(boot: BootPayload, agents: string[], markerOf: (agen
   if (boot.kind !== "user-data") return { starts, mentioned };
   const text = boot.text;
   agents.forEach((a, i) => {
-    if (text.includes(markers[i]) || [...text.matchAll(BASE64_BLOB)].some((m) => Buffer.from(m[0], "base64").toString("utf8").includes(markers[i]))) mentioned.add(a);
+    if (holdsMarker(text, markers[i])) mentioned.add(a);
   });
   if (boot.windows) return { starts, mentioned };
   const ud = interpretUserData(text, boot.asScript);
   const scripts = ud.commands.map((c) => ({ origin: c.origin, text: commandText(c) }));
-  // Files that carry an init script: write_files, heredocs in scripts, base64 blobs decoded to a path.
-  const carriers: Carrier[] = ud.files.filter((f) => markers.some((m) => f.content.includes(m))).map((f) => ({ path: f.path, content: f.content }));
+  const files = [...ud.files.map((f) => ({ path: f.path, content: f.content })), ...instanceFiles];
+  // Files that carry an init script: write_files, heredocs in scripts, echo/base64 writes to a path.
+  const carriers: Carrier[] = files.filter((f) => markers.some((m) => holdsMarker(f.content, m)));
   for (const s of scripts) {
     carriers.push(...heredocFiles(s.text).filter((h) => markers.some((m) => h.content.includes(m))));
-    carriers.push(...base64Carriers(s.text, markers));
+    carriers.push(...writtenCarriers(s.text, markers));
   }
-  const units = [...ud.files.map((f) => ({ path: f.path, content: f.content })), ...scripts.flatMap((s) => heredocFiles(s.text))].filter((f) => /\/systemd\/(system|user)\/[^/]+\.service$/.test(f.path));
+  const units = [...files, ...scripts.flatMap((s) => heredocFiles(s.text))].filter((f) => /\/systemd\/(system|user)\/[^/]+\.service$/.test(f.path));
   const started = (unitName: string) => scripts.find((s) => new RegExp(`systemctl\\s+(?:--\\S+\\s+)*(?:start|restart|reload-or-restart|enable\\s+(?:--now|[^\\n]*--now))[^\\n;&|]*\\b${unitName.replace(/\.service$/, "").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?:\\.service)?\\b`).test(s.text));
+  /** The manager that runs a unit file: a user's (…/.config/systemd/user/ under their home) or the system's. */
+  const managerOf = (path: string): UnitManager => {
+    const m = /^\/home\/([^/]+)\/\.config\/systemd\/user\//.exec(path) ?? (/^\/root\/\.config\/systemd\/user\//.test(path) ? ["", "root"] : null);
+    if (!m) return SYSTEM_MANAGER;
+    const u = anyUser(m[1])!;
+    return { user: u.name, uid: u.uid, home: m[1] === "root" ? "/root" : `/home/${m[1]}` };
+  };
+  const unitEnv = (unit: ServiceUnit, manager: UnitManager): Env => {
+    const user = unit.user ?? manager.user;
+    const env: Env = { ...SYSTEMD_ENV, HOME: user === "root" ? "/root" : `/home/${user}`, USER: user, ...unit.environment };
+    for (const f of unit.environmentFiles) {
+      const file = files.find((x) => x.path === f.path);
+      if (file) Object.assign(env, parseEnvironmentFile(file.content));
+    }
+    return env;
+  };
 
   agents.forEach((agent, i) => {
     const marker = markers[i];
-    const own = carriers.filter((c) => c.content.includes(marker));
-    // 1. Inline: the init script is part of a script's text (not just written to a file).
+    const own = carriers.filter((c) => holdsMarker(c.content, marker));
+    // 1. Inline: the init script is part of a script's text that runs (not an argument written to a file).
     for (const s of scripts) {
-      let at = s.text.indexOf(marker);
-      if (at < 0) continue;
-      const inFile = heredocFiles(s.text).some((h) => h.content.includes(marker));
-      if (inFile) continue;
-      const st = stateAt(s.text, at, { env: CLOUD_INIT_ENV, user: "root", dropped: [] });
-      add(agent, result(st, s.origin, commandAt(s.text, at)));
-      at = -1;
+      const at = s.text.indexOf(marker);
+      if (at < 0 || heredocFiles(s.text).some((h) => h.content.includes(marker))) continue;
+      const r = runAt(s.text, at, { env: CLOUD_INIT_ENV, user: "root", dropped: [] });
+      if (r.inArgument) continue;
+      add(agent, result(r.state, s.origin, commandAt(s.text, at)));
     }
-    // 2. A command that runs a file carrying it (the carrier's own exports apply after the command's).
+    // 2. Decoded and run in one pipeline: `echo <base64> | base64 -d | sudo -u coder bash -s`.
+    for (const s of scripts) {
+      const commands = parsed(s.text);
+      commands.forEach((c, k) => {
+        if (!c.pipe || !c.words.some((w) => holdsMarker(w.text, marker) && !w.text.includes(marker))) return;
+        for (let j = k + 1; j < commands.length && commands[j - 1].pipe; j++) {
+          const r = runAt(s.text, commands[j].start, { env: CLOUD_INIT_ENV, user: "root", dropped: [] });
+          if (shellReadingStdin(r.argv)) {
+            add(agent, result(r.state, s.origin, commandAt(s.text, c.start)));
+            break;
+          }
+        }
+      });
+    }
+    // 3. A container the instance starts (`docker run … -e ENVBUILDER_INIT_SCRIPT=… IMAGE`): the init
+    // script is in its environment or command, and it runs with the container's environment only.
+    for (const s of scripts) {
+      for (const c of parsed(s.text)) {
+        const r = runAt(s.text, c.start, { env: CLOUD_INIT_ENV, user: "root", dropped: [] });
+        const run = containerRun(r.argv, r.state.env);
+        if (!run || ![...Object.values(run.env), ...run.args].some((x) => holdsMarker(x, marker))) continue;
+        add(agent, { ...result({ env: run.env, user: run.user ?? "root", dropped: [] }, s.origin, commandAt(s.text, c.start)), container: `${r.argv[0].split("/").pop()} run ${run.image}` });
+      }
+    }
+    // 4. A command that executes a file carrying it (the carrier's own exports apply after the command's).
     for (const carrier of own) {
       const inCarrier = (st: State): State => {
         const p = carrier.content.indexOf(marker);
-        return stateAt(carrier.content, p, st);
+        return p < 0 ? st : stateAt(carrier.content, p, st);
       };
       for (const s of scripts) {
         for (const m of s.text.matchAll(new RegExp(carrier.path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "g"))) {
-          const at = m.index ?? 0;
-          // The command that writes, moves or inspects the file does not start it.
-          const ln = lineAt(s.text, at);
-          const esc = carrier.path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-          const writes = new RegExp(`>>?\\s*["']?${esc}`).test(ln);
-          const touches = /^\s*(chmod|chown|chgrp|mkdir|touch|install|rm|ls|test|\[|cp|mv|ln)\b/.test(ln) && !/\b(sh|bash|exec|sudo|su|runuser|nohup|setsid)\b/.test(ln);
-          if (writes || touches) continue;
-          const st = stateAt(s.text, at, { env: CLOUD_INIT_ENV, user: "root", dropped: [] });
-          add(agent, result(inCarrier(st), s.origin, ln.slice(0, 200)));
+          const r = runAt(s.text, m.index ?? 0, { env: CLOUD_INIT_ENV, user: "root", dropped: [] });
+          if (!executes(r.argv, carrier.path)) continue;
+          add(agent, result(inCarrier(r.state), s.origin, lineAt(s.text, m.index ?? 0).slice(0, 200)));
         }
       }
-      // 3. A systemd unit whose ExecStart runs it (or holds it), started by a command.
+      // 5. A systemd unit whose ExecStart runs it (or holds it), started by a command.
       for (const u of units) {
-        if (!u.content.includes(carrier.path) && !u.content.includes(marker)) continue;
-        const unit = parseUnit(u.path.split("/").pop()!, u.content);
+        const manager = managerOf(u.path);
+        const unit = parseUnit(u.path.split("/").pop()!, u.content, manager);
+        if (!unit.execStart.some((l) => l.includes(carrier.path)) && !u.content.includes(marker)) continue;
         const runner = started(unit.name);
         if (!runner) continue;
-        const env: Env = { ...SYSTEMD_ENV, ...unit.environment };
-        for (const f of unit.environmentFiles) {
-          const file = ud.files.find((x) => x.path === f.path);
-          if (file) Object.assign(env, parseEnvironmentFile(file.content));
-        }
         const exec = unit.execStart.map((l) => execCommand(l).argv.join(" ")).join("\n");
-        const st = stateAt(exec, Math.max(0, exec.indexOf(carrier.path)), { env, user: unit.user ?? "root", dropped: [] });
+        const st = stateAt(exec, Math.max(0, exec.indexOf(carrier.path)), { env: unitEnv(unit, manager), user: unit.user ?? manager.user, dropped: [] });
         add(agent, result(inCarrier(st), `unit ${u.path} (${runner.origin})`, exec.split("\n")[0]));
       }
     }
-    // 4. A unit holding the marker inline.
+    // 6. A unit holding the marker inline.
     for (const u of units) {
       if (!u.content.includes(marker)) continue;
-      const unit = parseUnit(u.path.split("/").pop()!, u.content);
+      const manager = managerOf(u.path);
+      const unit = parseUnit(u.path.split("/").pop()!, u.content, manager);
       const runner = started(unit.name);
       if (!runner) continue;
-      const env: Env = { ...SYSTEMD_ENV, ...unit.environment };
-      add(agent, { origin: `unit ${u.path}`, command: unit.execStart[0] ?? "", name: env.CODER_AGENT_NAME, token: env.CODER_AGENT_TOKEN, socketPath: env.CODER_AGENT_SOCKET_PATH, dropped: [], user: unit.user ?? "root" });
+      add(agent, result({ env: unitEnv(unit, manager), user: unit.user ?? manager.user, dropped: [] }, `unit ${u.path}`, unit.execStart[0] ?? ""));
     }
   });
+  // 7. No init_script at all: the boot downloads the agent itself and runs `coder agent` with an
+  // agent's token (or, for instance identity, its name; or it is the instance's only agent).
+  const agentOf = (env: Env): string | undefined => {
+    const byToken = agents.find((a) => env.CODER_AGENT_TOKEN !== undefined && env.CODER_AGENT_TOKEN === tokenOf(a));
+    if (byToken) return byToken;
+    if (env.CODER_AGENT_AUTH && env.CODER_AGENT_AUTH !== "token") return env.CODER_AGENT_NAME !== undefined ? agents.find((a) => a === env.CODER_AGENT_NAME) : agents.length === 1 ? agents[0] : undefined;
+    return undefined;
+  };
+  const runsAgent = (argv: string[]) => argv[0]?.split("/").pop() === "coder" && argv[1] === "agent";
+  for (const s of scripts) {
+    for (const c of parsed(s.text)) {
+      const r = runAt(s.text, c.start, { env: CLOUD_INIT_ENV, user: "root", dropped: [] });
+      const agent = runsAgent(r.argv) ? agentOf(r.state.env) : undefined;
+      if (agent) add(agent, result(r.state, s.origin, commandAt(s.text, c.start)));
+    }
+  }
+  for (const u of units) {
+    const manager = managerOf(u.path);
+    const unit = parseUnit(u.path.split("/").pop()!, u.content, manager);
+    const env = unitEnv(unit, manager);
+    const agent = unit.execStart.some((l) => runsAgent(execCommand(l).argv)) ? agentOf(env) : undefined;
+    const runner = agent && started(unit.name);
+    if (agent && runner) add(agent, result({ env, user: unit.user ?? manager.user, dropped: [] }, `unit ${u.path} (${runner.origin})`, unit.execStart[0] ?? ""));
+  }
   return { starts, userData: ud, mentioned };
 }
 
+/** The token validate plans for an agent (e2e passes the real ones). */
+export const plannedToken = (agent: string): string => `token-of-${agent}-4c0d3e`;
+
 /** Whether a start's value of `variable` is not known before apply (then no rule judges it). */
 export const envUnknown = (start: AgentStart, variable: string): boolean => !!start.unknownEnv && (start.unknownEnv.includes("*") || start.unknownEnv.includes(variable));
+
+/** A loop in the boot that waits for a device to appear (`until [ -e /dev/… ]; do sleep 1; done`). */
+export interface DeviceWait {
+  device: string;
+  origin: string;
+}
+
+const WAIT_LOOP = /\b(?:until|while)\s+(!\s*)?(?:\[\[?|test)\s+(!\s*)?-[ebLS]\s+["']?(\/dev\/[^\s"';)\]]+)/g;
+
+/** Loops of the user data's scripts that wait for a device (until it exists, or while it does not). */
+export function deviceWaits(ud: UserDataPlan): DeviceWait[] {
+  const out: DeviceWait[] = [];
+  for (const c of ud.commands) {
+    for (const m of commandText(c).matchAll(WAIT_LOOP)) {
+      const isUntil = m[0].startsWith("until");
+      const negated = !!m[1] !== !!m[2];
+      // `until [ -e d ]` and `while [ ! -e d ]` wait for d; the others wait for it to go away.
+      if (isUntil !== negated) out.push({ device: m[3], origin: c.origin });
+    }
+  }
+  return out;
+}
 
 /** "… is set before `sudo -u coder`, which does not pass it on" — when a wrapper dropped the variable. */
 export function droppedNote(start: AgentStart, variable: string): string {

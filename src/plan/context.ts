@@ -24,6 +24,11 @@ export interface OwnerContext {
 
 export interface WorkspaceContext {
   transition: "start" | "stop" | "delete";
+  /**
+   * plan: attributes only the provider computes are unknown (validate reads what Terraform's plan
+   * knows); apply: they have concrete values, as when e2e boots the instance.
+   */
+  phase: "plan" | "apply";
   workspace: {
     id: string;
     name: string;
@@ -51,6 +56,7 @@ export interface WorkspaceContext {
 
 export interface ContextOptions {
   transition?: WorkspaceContext["transition"];
+  phase?: WorkspaceContext["phase"];
   prebuild?: "none" | "prebuild" | "claim";
   owner?: Partial<OwnerContext>;
   workspaceName?: string;
@@ -75,6 +81,7 @@ export function workspaceContext(opts: ContextOptions = {}): WorkspaceContext {
   const url = new URL(accessUrl);
   return {
     transition: opts.transition ?? "start",
+    phase: opts.phase ?? "plan",
     workspace: {
       id: randomUUID(),
       name: opts.workspaceName ?? "dev",

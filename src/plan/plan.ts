@@ -4,8 +4,11 @@
  * and environment — rendered, or unknown with the reference that made it so. validate's rules and
  * e2e both read this; nothing else evaluates a template.
  */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
-import type { Attr, ModuleConfig, ResourceConfig } from "../template/config.js";
+import type { Attr, BlockConfig, ModuleConfig, ResourceConfig } from "../template/config.js";
+import { type BlockView, blockViews } from "./blocks.js";
 import { EvalError, type Expr, formatDiagnostic, references, STRING, convert, Value } from "../template/hcl/index.js";
 import { literalString } from "../template/load.js";
 import type { WorkspaceContext } from "./context.js";
@@ -19,13 +22,15 @@ interface ComputeSpec {
   family: "vm" | "container";
   cloud?: Cloud;
   /** User data attributes in order of precedence: `path` into the resource, base64, always a script, Windows. */
-  userData?: { path: string[]; base64?: boolean; script?: boolean; windows?: boolean; container?: boolean }[];
+  userData?: { path: string[]; base64?: boolean; script?: boolean; windows?: boolean; container?: boolean; fileResource?: { type: string; content: string[] } }[];
   windows?: boolean;
 }
 
 const AWS_USER_DATA = [
   { path: ["user_data"] },
   { path: ["user_data_base64"], base64: true },
+  // An instance launched from a launch template boots the template's (base64) user data.
+  ...["id", "name"].map((k) => ({ path: ["launch_template", k], base64: true, fileResource: { type: "aws_launch_template", content: ["user_data"] } })),
 ];
 const AZURE_LINUX = [
   { path: ["custom_data"], base64: true },
@@ -57,6 +62,8 @@ export const COMPUTE: Record<string, ComputeSpec> = {
   linode_instance: { family: "vm", userData: [{ path: ["metadata", "user_data"], base64: true }] },
   oci_core_instance: { family: "vm", userData: [{ path: ["metadata", "user_data"], base64: true }] },
   scaleway_instance_server: { family: "vm", userData: [{ path: ["user_data", "cloud-init"] }] },
+  // bpg/proxmox: cloud-init user data is a snippet file uploaded by proxmox_virtual_environment_file.
+  proxmox_virtual_environment_vm: { family: "vm", userData: [{ path: ["initialization", "user_data_file_id"], fileResource: { type: "proxmox_virtual_environment_file", content: ["source_raw", "data"] } }] },
   vsphere_virtual_machine: { family: "vm", userData: [{ path: ["extra_config", "guestinfo.userdata"], base64: true }, { path: ["vapp", "properties", "user-data"], base64: true }] },
   // LXD/Incus system containers boot with cloud-init like a VM.
   incus_instance: { family: "vm", userData: [{ path: ["config", "cloud-init.user-data"] }, { path: ["config", "user.user-data"] }] },
@@ -77,7 +84,11 @@ export const IDENTITY_AUTH_CLOUD: Record<string, Cloud> = {
 };
 
 /** A value that is either known or names the reference that made it unknown. */
-export type Maybe<T> = { known: true; value: T } | { known: false; reason: string };
+/**
+ * A value that is either known or names the reference that made it unknown. `absent`: certainly not
+ * there at all (a secret without that key), as opposed to there but not known before apply.
+ */
+export type Maybe<T> = { known: true; value: T } | { known: false; reason: string; absent?: boolean };
 
 export interface ContainerSpec {
   name: string;
@@ -89,14 +100,22 @@ export interface ContainerSpec {
   workingDir?: string;
   /** `host` entries (docker) and hostAliases: name → address ("host-gateway" = the host). */
   hosts: Record<string, string>;
+  /** Set when the image's entrypoint hands over to a script from the environment (envbuilder, envbox). */
+  via?: string;
 }
 
 export type BootPayload =
   | { kind: "user-data"; attribute: string; text: string; asScript: boolean; windows: boolean; attr: Attr }
   | { kind: "containers"; containers: ContainerSpec[]; attr?: Attr }
   | { kind: "unknown"; attribute: string; reason: string; attr: Attr }
-  | { kind: "error"; attribute: string; message: string; attr: Attr }
+  | { kind: "error"; attribute: string; message: string; attr?: Attr }
   | { kind: "none" };
+
+/** A file the platform puts into an instance before it boots. */
+export interface InstanceFile {
+  path: string;
+  content: string;
+}
 
 export interface PlannedInstance {
   /** e.g. aws_instance.dev or aws_instance.dev[0]. */
@@ -116,6 +135,8 @@ export interface PlannedInstance {
   devices: string[];
   /** Its count.index or each key (to evaluate its other arguments). */
   key: InstanceKey;
+  /** Files the platform puts into the instance before it boots (incus/lxd `file` blocks and instance_file resources). */
+  readonly files: InstanceFile[];
 }
 
 export type InstanceKey = Parameters<ModuleScope["instanceScope"]>[0];
@@ -132,12 +153,16 @@ export interface PlannedAgent {
   /** The compute resource the agent is tied to when it is not one we model (e.g. null_resource). */
   tiedTo?: string;
   tie: "coder_agent_instance" | "reference" | "only_compute" | "none";
+  /** A registry module this agent's init_script is handed to (its start is in code that is not followed). */
+  startedInModule?: UnfollowedModule;
 }
 
 export interface PlanProblem {
   message: string;
   file: string;
   line: number;
+  /** What failed to evaluate, when known: `docker_container.workspace.entrypoint`, `local.x`. */
+  address?: string;
 }
 
 export interface Plan {
@@ -148,7 +173,8 @@ export interface Plan {
   coderVersion: ProviderVersion;
   agents: PlannedAgent[];
   instances: PlannedInstance[];
-  unfollowedModules: UnfollowedModule[];
+  /** Modules that are not followed (remote sources): the root module's calls and any met while evaluating. */
+  readonly unfollowedModules: UnfollowedModule[];
   /** Evaluation errors (a missing templatefile variable, a bad count), with where. */
   problems: PlanProblem[];
   /** The names of the template's coder_parameters (their `name`, which --parameter sets). */
@@ -215,6 +241,7 @@ export function planTemplate(config: ModuleConfig, context: WorkspaceContext): P
     else keys.push({ address: r.address, key: {} });
     for (const { address, key } of keys) {
       let boot: BootPayload | undefined;
+      let files: InstanceFile[] | undefined;
       const bootOf = () => (boot ??= spec.family === "container" ? containerBoot(scope, r, key, problems) : vmBoot(scope, r, key, spec, problems));
       const gceContainer = !!r.attrs.metadata && attributeAt(r, ["metadata", "gce-container-declaration"]) !== undefined;
       instances.push({
@@ -233,11 +260,27 @@ export function planTemplate(config: ModuleConfig, context: WorkspaceContext): P
         },
         devices: attachedDevices(config, scope, r),
         key,
+        get files() {
+          return (files ??= instanceFiles(config, scope, r, key, problems));
+        },
       });
     }
   }
 
   tieAgents(config, scope, agents, agentByName, instances);
+  // Registry (remote) modules are not followed: every one is named, and an agent whose init_script
+  // is handed to one is started by that module, whatever else the plan can read.
+  const unfollowed = new Map<string, UnfollowedModule>();
+  for (const m of Object.values(config.modules).filter((x) => !/^\.\.?\//.test(x.source))) {
+    const address = `module.${m.name}`;
+    unfollowed.set(address, { address, source: m.source });
+    const handed = agentDistances(config, scope, Object.values(m.attrs).map((a) => a.expr), (parts) => parts.includes("init_script"));
+    for (const name of handed.keys()) {
+      const a = agentByName.get(name);
+      if (a && !a.startedInModule) a.startedInModule = { address, source: m.source };
+    }
+  }
+  for (const m of scope.state.unfollowed) if (!unfollowed.has(m.address)) unfollowed.set(m.address, m);
   return {
     dir: config.dir,
     config,
@@ -246,7 +289,10 @@ export function planTemplate(config: ModuleConfig, context: WorkspaceContext): P
     coderVersion: scope.state.coderVersion,
     agents,
     instances,
-    unfollowedModules: scope.state.unfollowed,
+    get unfollowedModules() {
+      for (const m of scope.state.unfollowed) if (!unfollowed.has(m.address)) unfollowed.set(m.address, m);
+      return [...unfollowed.values()];
+    },
     problems,
     parameters: parameterNames(config, scope),
   };
@@ -272,6 +318,46 @@ export function undeclaredParameters(plan: Plan, given: Record<string, string>):
   return `the template has no coder_parameter named ${extra.map((n) => JSON.stringify(n)).join(", ")} (${plan.parameters.length ? `its parameters: ${plan.parameters.join(", ")}` : "it declares none"})`;
 }
 
+/**
+ * Everything Terraform's plan evaluates, and what fails there: the plan's own problems, every local,
+ * every argument of every resource instance (nested blocks too) and every output. A template with
+ * one of these does not plan: no workspace is ever built from it.
+ */
+export function evaluationProblems(plan: Plan): PlanProblem[] {
+  const out = new Map<string, PlanProblem>();
+  const add = (p: PlanProblem) => {
+    const key = `${p.file}:${p.line}:${p.message}`;
+    if (!out.get(key)?.address) out.set(key, p);
+  };
+  plan.problems.forEach(add);
+  const scope = plan.scope;
+  const attempt = (where: { file: string; pos: { line: number } }, fn: () => unknown, address?: string) => {
+    try {
+      fn();
+    } catch (err) {
+      add({ ...errorProblem(err, where), address });
+    }
+  };
+  for (const [name, attr] of Object.entries(plan.config.locals)) attempt(attr, () => scope.local(name), `local.${name}`);
+  for (const r of plan.config.resources) {
+    attempt(r, () => {
+      const e = scope.expansion(r);
+      const keys: Parameters<ModuleScope["instanceScope"]>[0][] =
+        e.kind === "single" ? [{}] : e.kind === "count" ? Array.from({ length: Math.min(e.count, 4) }, (_, i) => ({ countIndex: i })) : e.kind === "each" ? [...e.keys].slice(0, 4).map(([k, v]) => ({ each: { key: Value.string(k), value: v } })) : [];
+      for (const key of keys) {
+        const iscope = scope.instanceScope(key);
+        const walk = (b: { attrs: Record<string, Attr>; blocks: BlockConfig[] }, path: string) => {
+          for (const a of Object.values(b.attrs)) attempt(a, () => scope.evalAttr(a, iscope), `${path}.${a.name}`);
+          for (const nested of b.blocks.filter((x) => x.type !== "dynamic")) walk(nested, `${path}.${nested.type}`);
+        };
+        walk(r, r.address);
+      }
+    });
+  }
+  for (const o of Object.values(plan.config.outputs)) if (o.value) attempt(o.value, () => scope.evalAttr(o.value!), `output.${o.name}`);
+  return [...out.values()];
+}
+
 /** Follows a path like ["metadata", "user-data"] or ["os_profile", "custom_data"] into the resource. */
 function attributeAt(r: ResourceConfig, path: string[]): Attr | undefined {
   const [head, ...rest] = path;
@@ -288,8 +374,17 @@ function attributeAt(r: ResourceConfig, path: string[]): Attr | undefined {
 
 function vmBoot(scope: ModuleScope, r: ResourceConfig, key: Parameters<ModuleScope["instanceScope"]>[0], spec: ComputeSpec, problems: PlanProblem[]): BootPayload {
   for (const u of spec.userData ?? []) {
-    const attr = attributeAt(r, u.path);
+    let attr = attributeAt(r, u.path);
     if (!attr) continue;
+    if (u.fileResource) {
+      // The attribute names a file resource of the template: its content is the user data.
+      const { type, content } = u.fileResource;
+      const ref = references(attr.expr).find((x) => x.parts[0] === type);
+      const file = ref ? scope.resourcesByAddress.get(`${type}.${String(ref.parts[1])}`) : undefined;
+      const data = file && attributeAt(file, content);
+      if (!data) continue;
+      attr = data;
+    }
     const attribute = u.path.join(".");
     let v: Value;
     try {
@@ -349,19 +444,19 @@ function gceContainers(yamlText: string): ContainerSpec[] {
 function containerBoot(scope: ModuleScope, r: ResourceConfig, key: Parameters<ModuleScope["instanceScope"]>[0], problems: PlanProblem[]): BootPayload {
   const iscope = scope.instanceScope(key);
   // The first attribute that does not evaluate: the boot is then an error, as Terraform's plan fails.
-  let failed: { attr: Attr; message: string } | undefined;
-  const evalOr = (a: Attr | undefined): Value | undefined => {
-    if (!a) return undefined;
+  let failed: { attribute: string; attr?: Attr; message: string } | undefined;
+  const guarded = (where: Attr | ResourceConfig, fn: () => Value | undefined, what: string): Value | undefined => {
     try {
-      return scope.evalAttr(a, iscope);
+      return fn();
     } catch (err) {
-      const p = errorProblem(err, a);
+      const p = errorProblem(err, where);
       problems.push(p);
-      failed ??= { attr: a, message: p.message };
-      return Value.unknown(STRING, `${r.address}.${a.name} (could not be evaluated)`);
+      failed ??= { attribute: what, attr: "expr" in where ? where : undefined, message: p.message };
+      return Value.unknown(STRING, `${r.address}.${what} (could not be evaluated)`);
     }
   };
-  const orError = (boot: BootPayload): BootPayload => (failed ? { kind: "error", attribute: failed.attr.name, message: failed.message, attr: failed.attr } : boot);
+  const orError = (boot: BootPayload): BootPayload => (failed ? { kind: "error", ...failed } : boot);
+  const evalOr = (a: Attr | undefined): Value | undefined => (a ? guarded(a, () => scope.evalAttr(a, iscope), a.name) : undefined);
   const strings = (v: Value | undefined): Maybe<string[]> => {
     if (!v || v.isNull) return known([]);
     if (!v.isWhollyKnown()) return unknownOf(v.unknownReason ?? r.address);
@@ -389,77 +484,198 @@ function containerBoot(scope: ModuleScope, r: ResourceConfig, key: Parameters<Mo
       }
     }
     const hosts: Record<string, string> = {};
-    for (const b of r.blocks.filter((x) => x.type === "host")) {
-      const h = str(evalOr(b.attrs.host));
-      const ip = str(evalOr(b.attrs.ip));
+    for (const b of blockViews(scope, iscope, r, "host")) {
+      const h = str(guarded(r, () => b.value("host"), "host"));
+      const ip = str(guarded(r, () => b.value("ip"), "host"));
       if (h) hosts[h] = ip ?? "";
     }
-    return orError({
-      kind: "containers",
-      containers: [{ name: r.name, image: str(evalOr(r.attrs.image)), argv, env, user: str(evalOr(r.attrs.user)), workingDir: str(evalOr(r.attrs.working_dir)), hosts }],
-      attr: r.attrs.entrypoint ?? r.attrs.command,
-    });
+    const spec: ContainerSpec = { name: r.name, image: str(evalOr(r.attrs.image)), argv, env, user: str(evalOr(r.attrs.user)), workingDir: str(evalOr(r.attrs.working_dir)), hosts };
+    return orError({ kind: "containers", containers: [imageHandOver(spec)], attr: r.attrs.entrypoint ?? r.attrs.command });
   }
   // Kubernetes: spec { container {…} } (pod) or spec { template { spec { container {…} } } }.
   const specBlock = r.blocks.find((b) => b.type === "spec");
   const podSpec = specBlock?.blocks.find((b) => b.type === "template")?.blocks.find((b) => b.type === "spec") ?? specBlock;
+  if (!podSpec) return { kind: "containers", containers: [] };
+  const views = (parent: { blocks: BlockConfig[] }, type: string) => {
+    try {
+      return blockViews(scope, iscope, parent, type);
+    } catch (err) {
+      problems.push(errorProblem(err, r));
+      return [];
+    }
+  };
+  const podSc = views(podSpec, "security_context")[0];
+  const podRunAs = str(guarded(r, () => podSc?.value("run_as_user"), "security_context"));
+  const hosts: Record<string, string> = {};
+  for (const ha of views(podSpec, "host_aliases")) {
+    const ip = str(guarded(r, () => ha.value("ip"), "host_aliases")) ?? "";
+    const names = strings(guarded(r, () => ha.value("hostnames"), "host_aliases"));
+    if (names.known) for (const n of names.value) hosts[n] = ip;
+  }
   const containers: ContainerSpec[] = [];
   let commandAttr: Attr | undefined;
-  for (const c of podSpec?.blocks.filter((b) => b.type === "container") ?? []) {
-    commandAttr ??= c.attrs.command ?? c.attrs.args;
-    const command = strings(evalOr(c.attrs.command));
-    const args = strings(evalOr(c.attrs.args));
+  for (const c of views(podSpec, "container")) {
+    commandAttr ??= c.attr("command") ?? c.attr("args");
+    const val = (name: string) => guarded(c.attr(name) ?? r, () => c.value(name), `container.${name}`);
+    const command = strings(val("command"));
+    const args = strings(val("args"));
     const argv: Maybe<string[]> = !command.known ? command : !args.known ? args : known([...command.value, ...args.value]);
     const env: Record<string, Maybe<string>> = {};
-    for (const e of c.blocks.filter((b) => b.type === "env")) {
-      const name = str(evalOr(e.attrs.name));
+    for (const e of c.blocks("env")) {
+      const name = str(guarded(r, () => e.value("name"), "env.name"));
       if (!name) continue;
-      if (e.attrs.value) {
-        const v = evalOr(e.attrs.value);
+      if (e.has("value")) {
+        const v = guarded(r, () => e.value("value"), `env ${name}`);
         env[name] = v && !v.isKnown ? unknownOf(v.unknownReason ?? name) : known(str(v) ?? "");
         continue;
       }
-      const ref = e.blocks.find((b) => b.type === "value_from")?.blocks.find((b) => b.type === "secret_key_ref");
-      if (ref) env[name] = secretValue(scope, iscope, ref.attrs.name, ref.attrs.key, problems);
+      const ref = e.blocks("value_from")[0]?.blocks("secret_key_ref")[0];
+      if (ref) env[name] = secretValue(scope, () => ref.value("name"), () => ref.value("key"), problems, r);
+      // value_from.field_ref / resource_field_ref: known to the pod only (not the agent's variables).
     }
-    const sc = c.blocks.find((b) => b.type === "security_context");
-    const podSc = podSpec?.blocks.find((b) => b.type === "security_context");
-    const runAs = str(evalOr(sc?.attrs.run_as_user)) ?? str(evalOr(podSc?.attrs.run_as_user));
-    const hosts: Record<string, string> = {};
-    for (const ha of podSpec?.blocks.filter((b) => b.type === "host_aliases") ?? []) {
-      const ip = str(evalOr(ha.attrs.ip)) ?? "";
-      const names = strings(evalOr(ha.attrs.hostnames));
-      if (names.known) for (const n of names.value) hosts[n] = ip;
-    }
-    containers.push({ name: str(evalOr(c.attrs.name)) ?? "container", image: str(evalOr(c.attrs.image)), argv, env, user: runAs, workingDir: str(evalOr(c.attrs.working_dir)), hosts });
+    for (const from of c.blocks("env_from")) envFrom(scope, from, env, problems, r);
+    const sc = c.blocks("security_context")[0];
+    const runAs = str(guarded(r, () => sc?.value("run_as_user"), "security_context")) ?? podRunAs;
+    const spec: ContainerSpec = { name: str(val("name")) ?? "container", image: str(val("image")), argv, env, user: runAs, workingDir: str(val("working_dir")), hosts };
+    containers.push(imageHandOver(spec));
   }
   return orError({ kind: "containers", containers, attr: commandAttr });
 }
 
+/**
+ * Images whose own entrypoint hands the container over to a script from its environment: envbuilder
+ * builds the devcontainer, then runs ENVBUILDER_INIT_SCRIPT with ENVBUILDER_INIT_COMMAND (default
+ * /bin/sh -c) and the container's environment; envbox starts an inner container from
+ * CODER_INNER_IMAGE and runs CODER_BOOTSTRAP_SCRIPT in it as CODER_INNER_USERNAME, passing the agent's
+ * token and URL (and CODER_INNER_ENVS) on. The container is planned as that hand-over: the build and
+ * the inner container are the image's business, the init script's start is the template's.
+ */
+function imageHandOver(c: ContainerSpec): ContainerSpec {
+  const image = c.image ?? "";
+  const argv = c.argv.known ? c.argv.value : undefined;
+  const envText = (k: string) => (c.env[k]?.known ? (c.env[k] as { value: string }).value : undefined);
+  if ("ENVBUILDER_INIT_SCRIPT" in c.env && argv?.length === 0 && (/envbuilder/.test(image) || image === "")) {
+    const script = c.env.ENVBUILDER_INIT_SCRIPT;
+    const command = envText("ENVBUILDER_INIT_COMMAND") ?? "/bin/sh";
+    const args = envText("ENVBUILDER_INIT_ARGS");
+    const env = Object.fromEntries(Object.entries(c.env).filter(([k]) => !k.startsWith("ENVBUILDER_")));
+    const handed: Maybe<string[]> = !script.known ? script : known([command, ...(args !== undefined ? args.split(/\s+/).filter(Boolean) : ["-c", script.value])]);
+    return { ...c, argv: handed, env, via: "envbuilder runs ENVBUILDER_INIT_SCRIPT once the devcontainer is built" };
+  }
+  if ("CODER_BOOTSTRAP_SCRIPT" in c.env && (/envbox/.test(image) || (argv?.[0] ?? "").endsWith("envbox"))) {
+    const script = c.env.CODER_BOOTSTRAP_SCRIPT;
+    const env: Record<string, Maybe<string>> = {};
+    for (const k of ["CODER_AGENT_TOKEN", "CODER_AGENT_URL", "CODER_AGENT_SUBSYSTEM"]) if (c.env[k]) env[k] = c.env[k];
+    for (const name of (envText("CODER_INNER_ENVS") ?? "").split(",").map((x) => x.trim()).filter(Boolean)) if (c.env[name]) env[name] = c.env[name];
+    return {
+      ...c,
+      image: envText("CODER_INNER_IMAGE") ?? c.image,
+      argv: !script.known ? script : known(["/bin/sh", "-c", script.value]),
+      env,
+      user: envText("CODER_INNER_USERNAME") ?? "root",
+      via: "envbox runs CODER_BOOTSTRAP_SCRIPT in its inner container",
+    };
+  }
+  return c;
+}
+
+/** The data of the template's kubernetes_secret (or config map) named `name`: undefined when the template has none. */
+function kubernetesData(scope: ModuleScope, name: string, types: string[]): { data: Map<string, Value>; address: string } | { unknown: string } | undefined {
+  for (const r of scope.config.resources.filter((x) => types.includes(x.type))) {
+    const meta = r.blocks.find((b) => b.type === "metadata");
+    const objectName = meta?.attrs.name ? scope.evalAttr(meta.attrs.name) : undefined;
+    if (!objectName?.isKnown || objectName.asString() !== name) continue;
+    const data = r.attrs.data ?? r.attrs.string_data;
+    if (!data) return { data: new Map(), address: r.address };
+    const d = scope.evalAttr(data);
+    if (!d.isKnown) return { unknown: d.unknownReason ?? r.address };
+    return { data: d.isNull ? new Map() : d.asMap(), address: r.address };
+  }
+  return undefined;
+}
+
+const SECRETS = ["kubernetes_secret", "kubernetes_secret_v1"];
+const CONFIG_MAPS = ["kubernetes_config_map", "kubernetes_config_map_v1"];
+
 /** A `value_from.secret_key_ref` resolved against the template's kubernetes_secret resources. */
-function secretValue(scope: ModuleScope, iscope: ReturnType<ModuleScope["instanceScope"]>, nameAttr: Attr | undefined, keyAttr: Attr | undefined, problems: PlanProblem[]): Maybe<string> {
+function secretValue(scope: ModuleScope, nameOf: () => Value | undefined, keyOf: () => Value | undefined, problems: PlanProblem[], at: ResourceConfig): Maybe<string> {
   try {
-    const name = nameAttr ? scope.evalAttr(nameAttr, iscope) : undefined;
-    const key = keyAttr ? scope.evalAttr(keyAttr, iscope) : undefined;
+    const name = nameOf();
+    const key = keyOf();
     if (!name?.isKnown || !key?.isKnown) return unknownOf("secret_key_ref name or key");
-    for (const r of scope.config.resources.filter((x) => x.type === "kubernetes_secret" || x.type === "kubernetes_secret_v1")) {
-      const meta = r.blocks.find((b) => b.type === "metadata");
-      const secretName = meta?.attrs.name ? scope.evalAttr(meta.attrs.name) : undefined;
-      if (!secretName?.isKnown || secretName.asString() !== name.asString()) continue;
-      const data = r.attrs.data ?? r.attrs.string_data;
-      if (!data) continue;
-      const d = scope.evalAttr(data);
-      if (!d.isKnown) return unknownOf(d.unknownReason ?? r.address);
-      const v = d.asMap().get(key.asString());
-      if (!v) return unknownOf(`${r.address}.data has no key ${JSON.stringify(key.asString())}`);
-      if (!v.isKnown) return unknownOf(v.unknownReason ?? r.address);
-      return known(convert(v, STRING).asString());
-    }
-    return unknownOf(`kubernetes secret ${JSON.stringify(name.asString())} (not a resource of this template)`);
+    const found = kubernetesData(scope, name.asString(), SECRETS);
+    if (!found) return unknownOf(`kubernetes secret ${JSON.stringify(name.asString())} (not a resource of this template)`);
+    if ("unknown" in found) return unknownOf(found.unknown);
+    const v = found.data.get(key.asString());
+    // Kubernetes refuses to start the container (CreateContainerConfigError): the variable is absent.
+    if (!v) return { known: false, absent: true, reason: `${found.address} has no key ${JSON.stringify(key.asString())} (keys: ${[...found.data.keys()].join(", ")}): Kubernetes does not start the container` };
+    if (!v.isKnown) return unknownOf(v.unknownReason ?? found.address);
+    return known(convert(v, STRING).asString());
   } catch (err) {
-    problems.push(errorProblem(err, nameAttr ?? { file: scope.config.files[0] ?? "", pos: { line: 1 } }));
+    problems.push(errorProblem(err, at));
     return unknownOf("secret_key_ref could not be evaluated");
   }
+}
+
+/** `env_from { secret_ref | config_map_ref }`: every key of the object becomes a variable (with `prefix`). */
+function envFrom(scope: ModuleScope, from: BlockView, env: Record<string, Maybe<string>>, problems: PlanProblem[], at: ResourceConfig): void {
+  try {
+    const prefixVal = from.value("prefix");
+    const prefix = prefixVal?.isKnown && !prefixVal.isNull ? convert(prefixVal, STRING).asString() : "";
+    for (const [block, types] of [["secret_ref", SECRETS], ["config_map_ref", CONFIG_MAPS]] as const) {
+      for (const ref of from.blocks(block)) {
+        const name = ref.value("name");
+        const found = name?.isKnown && !name.isNull ? kubernetesData(scope, convert(name, STRING).asString(), [...types]) : undefined;
+        // Not known here (or not in this template): any variable may come from it.
+        if (!found || "unknown" in found) {
+          env[`?${Object.keys(env).length}`] = unknownOf(found && "unknown" in found ? found.unknown : `${block} ${name?.isKnown ? convert(name, STRING).asString() : "(unknown name)"}`);
+          continue;
+        }
+        // An explicit `env` of the container wins over env_from.
+        for (const [k, v] of found.data) if (!(prefix + k in env)) env[prefix + k] = v.isKnown ? known(v.isNull ? "" : convert(v, STRING).asString()) : unknownOf(v.unknownReason ?? found.address);
+      }
+    }
+  } catch (err) {
+    problems.push(errorProblem(err, at));
+  }
+}
+
+/**
+ * Files Incus/LXD write into an instance before starting it: the instance's `file` blocks and
+ * `incus_instance_file`/`lxd_instance_file` resources naming it (content, or a local source_path).
+ */
+function instanceFiles(config: ModuleConfig, scope: ModuleScope, vm: ResourceConfig, key: Parameters<ModuleScope["instanceScope"]>[0], problems: PlanProblem[]): InstanceFile[] {
+  if (!/^(incus|lxd)_instance$/.test(vm.type)) return [];
+  const out: InstanceFile[] = [];
+  const read = (at: { file: string; pos: { line: number } }, content: () => Value | undefined, source: () => Value | undefined, target: () => Value | undefined) => {
+    try {
+      const t = target();
+      if (!t?.isKnown || t.isNull) return;
+      const c = content();
+      let text: string | undefined;
+      if (c && c.isKnown && !c.isNull) text = convert(c, STRING).asString();
+      else {
+        const src = source();
+        if (src?.isKnown && !src.isNull) text = readFileSync(resolve(scope.config.dir, convert(src, STRING).asString()), "utf8");
+      }
+      if (text !== undefined) out.push({ path: convert(t, STRING).asString(), content: text });
+    } catch (err) {
+      if (err instanceof EvalError) problems.push(errorProblem(err, at));
+      // an unreadable source_path: Terraform's apply fails on it; nothing to put in the instance here
+    }
+  };
+  const iscope = scope.instanceScope(key);
+  for (const b of blockViews(scope, iscope, vm, "file")) read(vm, () => b.value("content"), () => b.value("source_path") ?? b.value("source"), () => b.value("target_path") ?? b.value("target_file"));
+  for (const r of config.resources.filter((x) => x.mode === "managed" && (x.type === "incus_instance_file" || x.type === "lxd_instance_file"))) {
+    const inst = r.attrs.instance ?? r.attrs.instance_name;
+    if (!inst || !references(inst.expr).some((ref) => `${ref.parts[0]}.${ref.parts[1]}` === vm.address)) continue;
+    const e = scope.expansion(r);
+    if (e.kind === "count" && e.count === 0) continue;
+    const fscope = scope.instanceScope(e.kind === "count" ? { countIndex: 0 } : {});
+    const ev = (a: Attr | undefined) => (a ? scope.evalAttr(a, fscope) : undefined);
+    read(r, () => ev(r.attrs.content), () => ev(r.attrs.source_path ?? r.attrs.source), () => ev(r.attrs.target_path ?? r.attrs.target_file));
+  }
+  return out;
 }
 
 /** Device paths the OS shows for disks the template attaches to a VM. */
@@ -485,6 +701,43 @@ function attachedDevices(config: ModuleConfig, scope: ModuleScope, vm: ResourceC
       if (dev) out.push(dev, dev.replace(/^\/dev\/(sd|xvd)/, "/dev/xvd"), "/dev/nvme1n1");
     }
   }
+  const valueOf = (a: Attr | undefined): Value | undefined => {
+    try {
+      return a ? scope.evalAttr(a) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  for (const r of config.resources) {
+    // Hetzner: a volume shows as /dev/disk/by-id/scsi-0HC_Volume_<volume id>.
+    if (r.type === "hcloud_volume_attachment" && refersTo(r.attrs.server_id)) {
+      const id = lit(r.attrs.volume_id);
+      if (id) out.push(`/dev/disk/by-id/scsi-0HC_Volume_${id}`);
+    }
+    if (r.type === "google_compute_attached_disk" && refersTo(r.attrs.instance)) {
+      const name = lit(r.attrs.device_name);
+      if (name) out.push(`/dev/disk/by-id/google-${name}`);
+    }
+    // DigitalOcean: a volume shows as /dev/disk/by-id/scsi-0DO_Volume_<volume name>.
+    if (r.type === "digitalocean_volume_attachment" && refersTo(r.attrs.droplet_id)) {
+      const vol = r.attrs.volume_id && references(r.attrs.volume_id.expr).find((x) => x.parts[0] === "digitalocean_volume");
+      const res = vol && scope.resourcesByAddress.get(`digitalocean_volume.${String(vol.parts[1])}`);
+      const name = res && lit(res.attrs.name);
+      if (name) out.push(`/dev/disk/by-id/scsi-0DO_Volume_${name}`);
+    }
+  }
+  if (vm.type === "digitalocean_droplet" && vm.attrs.volume_ids) {
+    for (const ref of references(vm.attrs.volume_ids.expr).filter((x) => x.parts[0] === "digitalocean_volume")) {
+      const res = scope.resourcesByAddress.get(`digitalocean_volume.${String(ref.parts[1])}`);
+      const name = res && lit(res.attrs.name);
+      if (name) out.push(`/dev/disk/by-id/scsi-0DO_Volume_${name}`);
+    }
+  }
+  // azurerm_virtual_machine attaches its data disks inline.
+  for (const b of vm.blocks.filter((x) => x.type === "storage_data_disk")) {
+    const lun = valueOf(b.attrs.lun);
+    if (lun?.isKnown && !lun.isNull) out.push(`/dev/disk/azure/scsi1/lun${convert(lun, STRING).asString()}`);
+  }
   for (const b of vm.blocks.filter((x) => x.type === "attached_disk")) {
     const name = lit(b.attrs.device_name);
     if (name) out.push(`/dev/disk/by-id/google-${name}`);
@@ -497,7 +750,7 @@ function attachedDevices(config: ModuleConfig, scope: ModuleScope, vm: ResourceC
 }
 
 /** The coder_agent names an expression reaches through locals, data sources and other resources, by distance. */
-function agentDistances(config: ModuleConfig, scope: ModuleScope, start: Expr[]): Map<string, number> {
+function agentDistances(config: ModuleConfig, scope: ModuleScope, start: Expr[], accept: (parts: string[]) => boolean = () => true): Map<string, number> {
   const out = new Map<string, number>();
   const seen = new Set<string>();
   let frontier = start;
@@ -507,7 +760,7 @@ function agentDistances(config: ModuleConfig, scope: ModuleScope, start: Expr[])
       for (const ref of references(e)) {
         const [root, a, b] = ref.parts.map(String);
         if (root === "coder_agent" && a) {
-          if (!out.has(a)) out.set(a, depth);
+          if (!out.has(a) && accept(ref.parts.map(String))) out.set(a, depth);
           continue;
         }
         let id: string;
@@ -544,6 +797,7 @@ function resourceExprs(r: ResourceConfig): Expr[] {
     }
   };
   walk(r.blocks);
+  walk(r.provisioners ?? []);
   if (r.count) out.push(r.count.expr);
   if (r.forEach) out.push(r.forEach.expr);
   return out;
@@ -567,20 +821,33 @@ function tieAgents(config: ModuleConfig, scope: ModuleScope, agents: PlannedAgen
     const instance = target ? firstInstance.get(target) : undefined;
     if (agent && instance) tie(agent, instance, "coder_agent_instance");
   }
-  // Every non-coder resource that depends on an agent is a candidate; the closest one holds it.
-  const best = new Map<string, { distance: number; resource: ResourceConfig }>();
-  for (const r of config.resources.filter((x) => x.mode === "managed" && !x.type.startsWith("coder_"))) {
-    for (const [name, distance] of agentDistances(config, scope, resourceExprs(r))) {
-      const prior = best.get(name);
-      if (!prior || distance < prior.distance || (distance === prior.distance && COMPUTE[r.type] && !COMPUTE[prior.resource.type])) best.set(name, { distance, resource: r });
+  // Every non-coder resource that depends on an agent is a candidate (a resource with no instance in
+  // this transition is not: it is not in the state coderd reads); the closest compute runs the agent,
+  // else the closest other resource holds it (a null_resource, a nomad_job: not something e2e boots).
+  const exists = (r: ResourceConfig) => {
+    try {
+      const e = scope.expansion(r);
+      return !((e.kind === "count" && e.count === 0) || (e.kind === "each" && e.keys.size === 0));
+    } catch {
+      return true;
     }
+  };
+  const best = new Map<string, { distance: number; resource: ResourceConfig }>();
+  const bestCompute = new Map<string, { distance: number; resource: ResourceConfig }>();
+  for (const r of config.resources.filter((x) => x.mode === "managed" && !x.type.startsWith("coder_") && exists(x))) {
+    for (const [name, distance] of agentDistances(config, scope, resourceExprs(r))) {
+      const table = firstInstance.has(r) ? bestCompute : best;
+      const prior = table.get(name);
+      if (!prior || distance < prior.distance) table.set(name, { distance, resource: r });
+    }
+  }
+  for (const [name, { resource }] of bestCompute) {
+    const agent = agentByName.get(name);
+    if (agent) tie(agent, firstInstance.get(resource)!, "reference");
   }
   for (const [name, { resource }] of best) {
     const agent = agentByName.get(name);
-    if (!agent) continue;
-    const instance = firstInstance.get(resource);
-    if (instance) tie(agent, instance, "reference");
-    else if (agent.tie === "none" && !COMPUTE[resource.type]) agent.tiedTo = resource.address;
+    if (agent && agent.tie === "none" && !COMPUTE[resource.type]) agent.tiedTo = resource.address;
   }
   const computes = [...firstInstance.values()];
   if (computes.length === 1) for (const a of agents) if (!a.tiedTo) tie(a, computes[0], "only_compute");

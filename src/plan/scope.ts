@@ -5,6 +5,7 @@
  * coder data sources with the workspace's values. Everything is evaluated lazily and once.
  */
 import { join, relative } from "node:path";
+import { createHash } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import type { Attr, ModuleConfig, ResourceConfig } from "../template/config.js";
 import { TemplateLoadError } from "../template/config.js";
@@ -20,6 +21,7 @@ import {
   iterate,
   parseTypeConstraint,
   type Range,
+  renderTemplateString,
   type Resolved,
   type Step,
   STRING,
@@ -364,7 +366,7 @@ export class ModuleScope implements EvalScope {
     if (computed.values.has(name)) v = computed.values.get(name)!;
     else if (r.attrs[name]) v = this.evalAttr(r.attrs[name], this.instanceScope(key));
     else if (r.blocks.some((b) => b.type === name)) v = this.blockValues(r, key, name);
-    else if (!computed.closed) v = Value.unknown(DYNAMIC, `${addr}.${name}`);
+    else if (!computed.closed) v = (this.state.ctx.phase === "apply" && appliedValue(addr, name)) || Value.unknown(DYNAMIC, `${addr}.${name}`);
     if (v) this.instanceAttrs.set(cacheKey, v);
     return v;
   }
@@ -475,6 +477,46 @@ export class ModuleScope implements EvalScope {
     return result;
   }
 
+  private presets?: Record<string, string>;
+
+  /**
+   * The parameters of the workspace preset the workspace is created from: the one marked
+   * `default = true` (Coder preselects it), or for a prebuild the one with `prebuilds` (its pool is
+   * built with them). Explicit --parameter values win; a preset that cannot be evaluated sets nothing.
+   */
+  presetParameters(): Record<string, string> {
+    if (this.presets) return this.presets;
+    this.presets = {};
+    if (this.path !== "") return this.presets;
+    // Read in a scope of its own: a preset naming `data.coder_parameter.x.name` must not fix x's value here.
+    const probe = new ModuleScope(this.config, this.state, this.path);
+    probe.presets = {};
+    this.presets = probe.choosePreset();
+    return this.presets;
+  }
+
+  private choosePreset(): Record<string, string> {
+    const out: Record<string, string> = {};
+    const presets = this.config.resources.filter((r) => r.mode === "data" && r.type === "coder_workspace_preset");
+    const bool = (a: Attr | undefined) => {
+      try {
+        const v = a ? this.evalAttr(a) : undefined;
+        return !!v && v.isKnown && !v.isNull && v.type.kind === "bool" && v.asBool();
+      } catch {
+        return false;
+      }
+    };
+    const chosen = this.state.ctx.workspace.isPrebuild ? presets.find((r) => r.blocks.some((b) => b.type === "prebuilds")) : presets.find((r) => bool(r.attrs.default));
+    if (!chosen?.attrs.parameters) return out;
+    try {
+      const v = this.evalAttr(chosen.attrs.parameters);
+      if (v.isWhollyKnown() && !v.isNull) for (const [k, x] of v.asMap()) if (!x.isNull) out[k] = convert(x, STRING).asString();
+    } catch (err) {
+      if (!(err instanceof EvalError)) throw err;
+    }
+    return out;
+  }
+
   output(name: string): Value {
     const o = this.config.outputs[name];
     if (!o?.value) return Value.nullOf(DYNAMIC);
@@ -501,6 +543,23 @@ interface Computed {
 }
 
 const str = (s: string) => Value.string(s);
+
+/**
+ * What apply gives an attribute only the provider computes (an id, an address, a generated
+ * password): e2e renders user data as apply would, so `/dev/disk/by-id/scsi-0HC_Volume_${hcloud_volume.x.id}`
+ * becomes a concrete path. Deterministic per address, so every reference to it agrees.
+ */
+function appliedValue(address: string, attr: string): Value | undefined {
+  // Only attributes that are strings in every provider (ids, addresses, names, secrets); the shape of
+  // anything else (a list of disks, a nested block) is not known here, so it stays unknown.
+  if (!/(^|_)(id|arn|urn|ip|ipv4_address|ipv6_address|ip_address|address|fingerprint|result|name|hostname|self_link|dns|endpoint|password|token|key)$/.test(attr)) return undefined;
+  const h = createHash("sha256").update(`${address}.${attr}`).digest();
+  if (/(^|_)(ip|ipv4_address|ip_address|private_ip|public_ip|address)$/.test(attr)) return str(`10.${h[0]}.${h[1]}.${(h[2] % 250) + 2}`);
+  if (attr === "ipv6_address") return str(`fd00::${h.readUInt16BE(0).toString(16)}`);
+  // Numeric ids fit every provider's id format closely enough (hcloud, DigitalOcean and Linode use numbers).
+  if (attr === "id" || attr.endsWith("_id")) return str(String(10_000_000 + (h.readUInt32BE(0) % 90_000_000)));
+  return str(`${attr}-${h.toString("hex").slice(0, 12)}`);
+}
 
 function computedAttributes(r: ResourceConfig, scope: ModuleScope, key: InstanceKey): Computed {
   const ctx = scope.state.ctx;
@@ -577,12 +636,12 @@ function computedAttributes(r: ResourceConfig, scope: ModuleScope, key: Instance
       const name = r.attrs.name ? scope.evalAttr(r.attrs.name, scope.instanceScope(key)) : str(r.name);
       const pname = name.isKnown && name.type.kind === "string" ? name.asString() : r.name;
       let value: Value;
-      const given = ctx.parameters[pname];
+      const given = ctx.parameters[pname] ?? scope.presetParameters()[pname];
       if (given !== undefined) value = str(given);
       else if (r.attrs.default) {
         const d = scope.evalAttr(r.attrs.default, scope.instanceScope(key));
         value = d.isNull ? str("") : d.isKnown ? convert(d, STRING) : d;
-      } else value = Value.unknown(STRING, `${r.address}.value (parameter ${JSON.stringify(pname)} has no default: give it with --parameter ${pname}=VALUE)`);
+      } else value = Value.unknown(STRING, `${r.address}.value (parameter ${JSON.stringify(pname)} has no default and no preset sets it: give it with --parameter ${pname}=VALUE)`);
       return closed(
         [
           ["id", str(`parameter-${pname}`)],
@@ -595,6 +654,8 @@ function computedAttributes(r: ResourceConfig, scope: ModuleScope, key: Instance
     case "cloudinit_config":
     case "template_cloudinit_config":
       return open([["rendered", cloudinitRendered(r, scope, key)]]);
+    case "template_file":
+      return open([["rendered", templateFileRendered(r, scope, key)]]);
     case "coder_external_auth":
     case "coder_git_auth":
       return open([
@@ -603,6 +664,22 @@ function computedAttributes(r: ResourceConfig, scope: ModuleScope, key: Instance
       ]);
     default:
       return open();
+  }
+}
+
+/** hashicorp/template's `template_file`: its `template` rendered with `vars` (values as strings). */
+function templateFileRendered(r: ResourceConfig, scope: ModuleScope, key: InstanceKey): Value {
+  const iscope = scope.instanceScope(key);
+  const template = r.attrs.template ? scope.evalAttr(r.attrs.template, iscope) : Value.string("");
+  const vars = r.attrs.vars ? scope.evalAttr(r.attrs.vars, iscope) : Value.object([]);
+  if (!template.isKnown) return Value.unknown(STRING, template.unknownReason ?? `${r.address}.rendered`);
+  if (!vars.isKnown) return Value.unknown(STRING, vars.unknownReason ?? `${r.address}.rendered`);
+  const asStrings = Value.object([...(vars.isNull ? [] : vars.asMap())].map(([k, v]) => [k, v.isKnown && !v.isNull ? convert(v, STRING) : v]));
+  try {
+    return renderTemplateString(iscope, convert(template, STRING).asString(), asStrings, `${r.address}.template`);
+  } catch (err) {
+    if (err instanceof EvalError) throw err.inFile(r.attrs.template?.file ?? r.file);
+    throw err;
   }
 }
 

@@ -36,6 +36,8 @@ export interface ResourceConfig {
   attrs: Record<string, Attr>;
   /** Nested blocks other than lifecycle/connection/provisioner. */
   blocks: BlockConfig[];
+  /** connection and provisioner blocks (their references are dependencies, as in Terraform's graph). */
+  provisioners?: BlockConfig[];
   count?: Attr;
   forEach?: Attr;
   /** lifecycle { ignore_changes = … } as written: attribute paths, or "all". */

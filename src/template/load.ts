@@ -115,7 +115,7 @@ function collectHcl(text: string, file: string, c: Collector): void {
         const nested = block.body.blocks.map((b) => blockConfig(b, file));
         addResource(
           c,
-          { mode: block.type === "resource" ? "managed" : "data", type: l0, name: l1, file, pos: block.pos, attrs: attrsOf(block, file), blocks: nested.filter((b) => !["lifecycle", "connection", "provisioner"].includes(b.type)) },
+          { mode: block.type === "resource" ? "managed" : "data", type: l0, name: l1, file, pos: block.pos, attrs: attrsOf(block, file), blocks: nested.filter((b) => !["lifecycle", "connection", "provisioner"].includes(b.type)), provisioners: nested.filter((b) => b.type === "connection" || b.type === "provisioner") },
           nested.find((b) => b.type === "lifecycle"),
         );
         break;

@@ -1,5 +1,6 @@
 import { gunzipSync } from "node:zlib";
 import { parseDocument } from "yaml";
+import { shellQuote } from "../machine/shell.js";
 
 /**
  * Interprets rendered user data the way cloud-init would: a `#cloud-config` document, a MIME
@@ -249,7 +250,7 @@ export function interpretUserData(text: string, asScript = false): UserDataPlan 
   return plan;
 }
 
-/** A command as one line of text (argv joined), for searching. */
+/** A command as the shell line cloud-init writes for it (list-form argv: each word quoted). */
 export function commandText(c: UserDataCommand): string {
-  return c.script ?? (c.argv ?? []).join(" ");
+  return c.script ?? (c.argv ?? []).map(shellQuote).join(" ");
 }

@@ -3,12 +3,12 @@ import { prebuildPlans } from "../plan/diff.js";
 import { type Plan, planTemplate, type PlannedInstance } from "../plan/plan.js";
 import type { Attr, ModuleConfig } from "../template/config.js";
 import { EvalError, type Value } from "../template/hcl/index.js";
-import { analyzeBoot, type BootAnalysis, markedInitScript } from "../plan/agent-starts.js";
+import { analyzeBoot, type BootAnalysis, initScriptMarker, markedInitScript, plannedToken } from "../plan/agent-starts.js";
 import type { RuleContext } from "./rule.js";
 
 /** Plans the template as a started workspace of a real user, with each init_script carrying a marker. */
 export function createRuleContext(config: ModuleConfig): RuleContext {
-  const tokenOf = (name: string) => `token-of-${name}-4c0d3e`;
+  const tokenOf = plannedToken;
   const agent: WorkspaceContext["agent"] = (name) => ({ id: `00000000-0000-4000-8000-${Buffer.from(name).toString("hex").padEnd(12, "0").slice(0, 12)}`, token: tokenOf(name), initScript: markedInitScript(name, "https://coder.example.com/") });
   const plan = planTemplate(config, workspaceContext({ agent }));
   const cache = new Map<PlannedInstance, BootAnalysis>();
@@ -26,6 +26,9 @@ export function createRuleContext(config: ModuleConfig): RuleContext {
         a = analyzeBoot(
           instance.boot,
           instance.agents.map((x) => x.name),
+          initScriptMarker,
+          instance.files,
+          tokenOf,
         );
         cache.set(instance, a);
       }

@@ -14,6 +14,7 @@ export { equals, Unknown, Value } from "./value.js";
 export { references, type Reference } from "./references.js";
 export { formatConsole } from "./console.js";
 export { jsonEncode, yamlEncode } from "./functions/encoding.js";
+export { renderTemplateString } from "./functions/filesystem.js";
 export { BUILTIN_NAMES } from "./functions/index.js";
 export { jsonSyntaxExpr } from "./json-syntax.js";
 export { applyTypeConstraint, parseTypeConstraint, type TypeConstraint } from "./typeexpr.js";

@@ -21,11 +21,13 @@ export const agentToken: Rule = {
         for (const start of analysis.starts.get(agent.name) ?? []) {
           if (start.token !== undefined || envUnknown(start, "CODER_AGENT_TOKEN")) continue;
           const dropped = droppedNote(start, "CODER_AGENT_TOKEN");
+          const missing = start.missing?.CODER_AGENT_TOKEN ? `: ${start.missing.CODER_AGENT_TOKEN}` : "";
           out.push({
             ...startLocation(instance, start, dir),
-            message: `token agent "${agent.name}" is started without CODER_AGENT_TOKEN (${start.origin})${dropped}: it cannot authenticate`,
-            hint:
-              instance.family === "container"
+            message: `token agent "${agent.name}" is started without CODER_AGENT_TOKEN (${start.origin})${dropped}${missing}: it cannot authenticate`,
+            hint: missing
+              ? "make the secret_key_ref's key one of the secret's keys"
+              : instance.family === "container"
                 ? `add "CODER_AGENT_TOKEN=\${coder_agent.${agent.name}.token}" to the container's env`
                 : dropped
                   ? `pass it through the wrapper: \`sudo -u ${start.user} CODER_AGENT_TOKEN=… sh -c "…"\` or \`--preserve-env=CODER_AGENT_TOKEN\``

@@ -1,5 +1,5 @@
-import { EvalError, formatDiagnostic } from "../../template/hcl/index.js";
-import type { Rule, RuleFinding } from "../rule.js";
+import { evaluationProblems } from "../../plan/plan.js";
+import type { Rule } from "../rule.js";
 
 export const evaluation: Rule = {
   id: "coder/evaluation",
@@ -13,36 +13,6 @@ export const evaluation: Rule = {
     good: "user_data = templatefile(\"${path.module}/init.tftpl\", {\n  init_script = coder_agent.main.init_script\n})",
   },
   check({ plan }) {
-    const out: RuleFinding[] = [];
-    const seen = new Set<string>();
-    const report = (file: string, line: number, message: string) => {
-      const key = `${file}:${line}:${message}`;
-      if (seen.has(key)) return;
-      seen.add(key);
-      out.push({ file, line, message, hint: "fix the expression; `provisioner eval` evaluates any expression in the template's scope" });
-    };
-    for (const p of plan.problems) report(p.file, p.line, p.message);
-    const attempt = (fn: () => unknown, file: string, line: number) => {
-      try {
-        fn();
-      } catch (err) {
-        if (!(err instanceof EvalError)) throw err;
-        const d = err.diagnostic;
-        report(d.file ?? file, d.range?.start.line ?? line, formatDiagnostic({ ...d, file: undefined, range: undefined }));
-      }
-    };
-    const scope = plan.scope;
-    for (const [name, attr] of Object.entries(plan.config.locals)) attempt(() => scope.local(name), attr.file, attr.pos.line);
-    for (const r of plan.config.resources) {
-      attempt(
-        () => {
-          const e = scope.expansion(r);
-          if (e.kind === "single") for (const a of Object.values(r.attrs)) scope.evalAttr(a);
-        },
-        r.file,
-        r.pos.line,
-      );
-    }
-    return out;
+    return evaluationProblems(plan).map((p) => ({ file: p.file, line: p.line, message: p.message, hint: "fix the expression; `provisioner eval` evaluates any expression in the template's scope" }));
   },
 };

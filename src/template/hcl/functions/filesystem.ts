@@ -5,7 +5,7 @@ import { homedir } from "node:os";
 import { basename, dirname, isAbsolute, join, normalize, relative, resolve, sep } from "node:path";
 import type { Expr } from "../ast.js";
 import { EvalError, formatDiagnostic, HclSyntaxError } from "../diagnostics.js";
-import { Evaluator } from "../evaluate.js";
+import { type EvalScope, Evaluator } from "../evaluate.js";
 import { parseTemplate } from "../parser.js";
 import { references } from "../references.js";
 import { DYNAMIC, STRING } from "../types.js";
@@ -124,7 +124,7 @@ function walkFiles(root: string, dir = root, out: string[] = []): string[] {
  * variable names checked, every reference checked against the map before evaluation (Terraform's
  * static check, so a missing key is an error even inside try()).
  */
-function renderTemplate(ctx: CallContext, tmpl: Expr, varsVal: Value, file: string, depth: number): Value {
+function renderTemplate(parent: EvalScope, tmpl: Expr, varsVal: Value, file: string, depth: number): Value {
   const t = varsVal.type.kind;
   if (t !== "map" && t !== "object" && t !== "dynamic") throw new FunctionError("invalid vars value: must be a map", 1);
   if (!varsVal.isKnown) return Value.unknown(DYNAMIC, varsVal.unknownReason ?? "");
@@ -142,7 +142,6 @@ function renderTemplate(ctx: CallContext, tmpl: Expr, varsVal: Value, file: stri
     }
   }
   if (depth > 1024) throw new FunctionError("maximum recursion depth 1024 exceeded in nested templatefile calls");
-  const parent = ctx.evaluator.scope;
   const child = new Evaluator({
     baseDir: parent.baseDir,
     readFile: parent.readFile,
@@ -168,6 +167,19 @@ function parseTemplateText(text: string, file: string): Expr {
     return parseTemplate(text);
   } catch (err) {
     if (err instanceof HclSyntaxError) throw new FunctionError(`${file}:${err.line},${err.column}: ${err.reason}`);
+    throw err;
+  }
+}
+
+/**
+ * A template string rendered with `vars`, as the hashicorp/template provider's `template_file` data
+ * source renders its `template` (HCL template syntax; every variable must be in the map).
+ */
+export function renderTemplateString(scope: EvalScope, text: string, vars: Value, where: string): Value {
+  try {
+    return renderTemplate(scope, parseTemplateText(text, where), vars, where, (scope.templateDepth ?? 0) + 1);
+  } catch (err) {
+    if (err instanceof FunctionError) throw new EvalError("Error rendering the template", err.message);
     throw err;
   }
 }
@@ -222,7 +234,7 @@ export const FILESYSTEM_FUNCTIONS: FunctionTable = {
       if ((ctx.evaluator.scope.templateDepth ?? 0) > 0) throw new FunctionError("cannot recursively call templatefile from inside another template function");
       const file = str(p);
       const tmpl = parseTemplateText(readUtf8(ctx, file), file);
-      return renderTemplate(ctx, tmpl, vars, file, (ctx.evaluator.scope.templateDepth ?? 0) + 1);
+      return renderTemplate(ctx.evaluator.scope, tmpl, vars, file, (ctx.evaluator.scope.templateDepth ?? 0) + 1);
     },
   },
   templatestring: {
@@ -241,7 +253,7 @@ export const FILESYSTEM_FUNCTIONS: FunctionTable = {
       if (!tv.isKnown) return Value.unknown(DYNAMIC, tv.unknownReason ?? "");
       if (tv.type.kind !== "string" || tv.isNull) throw new EvalError("Invalid function argument", `Invalid value for "template" parameter: string required.`, { start: ref.pos, end: ref.end });
       try {
-        return renderTemplate(ctx, parseTemplateText(tv.asString(), "<template>"), vars, "<template>", (ctx.evaluator.scope.templateDepth ?? 0) + 1);
+        return renderTemplate(ctx.evaluator.scope, parseTemplateText(tv.asString(), "<template>"), vars, "<template>", (ctx.evaluator.scope.templateDepth ?? 0) + 1);
       } catch (err) {
         if (err instanceof FunctionError) throw new EvalError("Error in function call", `Call to function "templatestring" failed: ${err.message}.`, ctx.range);
         throw err;
