@@ -53,6 +53,7 @@ describe("validate rules: each fails on its failing fixture and passes on its pa
     ["prebuild-replacement", "fail-multi-agent", [/2 agents \(main, vm\): Coder does not support prebuilds for multi-agent templates yet/]],
     ["token-ignore-changes", "fail", [/aws_instance\.dev ignores changes to user_data, which carries coder_agent\.main's token; .* coderd refuses it \(401\)/]],
     ["token-ignore-changes", "fail-all", [/ignore_changes = all and runs token agent "main" \(its token is in env\)/]],
+    ["device-wait", "fail", [/azurerm_linux_virtual_machine\.main's boot \(cloud-config bootcmd\[0\]\) waits for \/dev\/disk\/azure\/scsi1\/lun10, which nothing in the template attaches to it/]],
   ];
   for (const [rule, variant, messages] of cases) {
     it(`${rule}/${variant}`, async () => {
@@ -88,6 +89,11 @@ describe("validate rules: each fails on its failing fixture and passes on its pa
   it("mixed-auth is a warning", async () => {
     const findings = await rulesOf(fixture("mixed-auth/fail"));
     expect(findings.map((f) => f.severity)).toEqual(["warning"]);
+  });
+
+  it("device-wait is a warning (a device can come with the machine type or image)", async () => {
+    const findings = await rulesOf(fixture("device-wait/fail"));
+    expect(findings.map((f) => [f.ruleId, f.severity])).toEqual([["coder/device-wait", "warning"]]);
   });
 
   it("reads .tf.json templates (cdktf output) and reports the JSON file", async () => {

@@ -5,6 +5,7 @@ import { agentToken } from "./agent-token.js";
 import { appSlugUnique } from "./app-slug-unique.js";
 import { appFields } from "./app-fields.js";
 import { cloudConfig } from "./cloud-config.js";
+import { deviceWait } from "./device-wait.js";
 import { evaluation } from "./evaluation.js";
 import { identityCloudMismatch } from "./identity-cloud-mismatch.js";
 import { initScriptQuoting } from "./init-script-quoting.js";
@@ -37,6 +38,7 @@ export const RULES: Rule[] = [
   prebuildReplacement,
   tokenIgnoreChanges,
   cloudConfig,
+  deviceWait,
   providerCompat,
   evaluation,
 ];
