@@ -1,13 +1,21 @@
+import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { Backoff } from "../../src/agent/backoff.js";
 import { fetchIdentity } from "../../src/agent/metadata.js";
 import { identityRequestBody } from "../../src/agent/run.js";
+import { loginShell } from "../../src/agent/scripts.js";
 import { SseParser } from "../../src/agent/sse.js";
 import { parseReinitEvent } from "../../src/sdk/reinit.js";
 
 describe("agent building blocks", () => {
+  it("runs scripts in the user's login shell from /etc/passwd, as Coder's agent does; sh when there is none", () => {
+    const root = readFileSync("/etc/passwd", "utf8").split("\n").find((l) => l.startsWith("root:"))!.split(":")[6];
+    expect(loginShell("root")).toBe(/(nologin|false)$/.test(root) ? "/bin/sh" : root);
+    expect(loginShell("no-such-user-here")).toBe("/bin/sh");
+  });
+
   it("backs off from 100 ms doubling to 10 s, within ±20 % jitter", () => {
     const low = new Backoff(100, 10_000, () => 0);
     const high = new Backoff(100, 10_000, () => 0.999999);
