@@ -65,7 +65,7 @@ export async function lifecycleRun(config: ModuleConfig, update: ModuleConfig | 
   checkPlan(first.plan, opts, notes);
   if (update) checkPlan(planBuild(update, { parameters: opts.parameters, owner }).plan, opts, notes);
   const started = first.plan.agents.filter((a) => a.count > 0);
-  if (!started.some((a) => a.instance && !(a.os.known && a.os.value !== "linux"))) return notRun(first.plan, started, t0, "lifecycle");
+  if (!started.some((a) => a.instance && !(a.os.known && a.os.value !== "linux"))) return notRun(started, t0, "lifecycle");
 
   const session = new Session(dir, opts, await identityKeys, notes, progress);
   const onAbort = () => void Promise.all(session.sandboxes.map((s) => s.stop()));

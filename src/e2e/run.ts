@@ -158,8 +158,8 @@ export async function runE2e(opts: E2eOptions): Promise<E2eReport> {
 }
 
 /** A scenario where no agent can run: a failure when an agent is tied to nothing, else nothing to test. */
-export function notRun(plan: Plan, started: PlannedAgent[], t0: number, scenario: Scenario, startsOn?: StartsOn): ScenarioResult | NothingToTest {
-  const agents = started.map((a) => notRunRow(plan, a, startsOn));
+export function notRun(started: PlannedAgent[], t0: number, scenario: Scenario, startsOn?: StartsOn): ScenarioResult | NothingToTest {
+  const agents = started.map((a) => notRunRow(a, startsOn));
   const failures = agents.filter((r) => r.result !== "unsupported").map((r) => `agent ${r.agent} never started: ${r.reason}`);
   if (failures.length) return { scenario, ok: false, failures, warnings: [], agents, duration_ms: Date.now() - t0 };
   const nothing = `nothing to test: ${started.length === 0 ? "the template starts no agent" : agents.map((r) => `agent ${r.agent}: ${r.reason}`).join("; ")}`;
@@ -245,7 +245,7 @@ async function scenarioRun(config: ModuleConfig, scenario: Scenario, opts: E2eOp
   for (const a of checked.agents.filter((x) => x.count === 0)) notes.push(`agent ${a.name} has count 0 for a started workspace: not run`);
   // Agents whose os is not Linux, or that are tied to nothing: known without evaluating any boot.
   const startedByConfig = checked.agents.filter((a) => a.count > 0);
-  if (!startedByConfig.some((a) => a.instance && !(a.os.known && a.os.value !== "linux"))) return notRun(checked, startedByConfig, t0, scenario);
+  if (!startedByConfig.some((a) => a.instance && !(a.os.known && a.os.value !== "linux"))) return notRun(startedByConfig, t0, scenario);
 
   const session = new Session(dir, opts, await identityKeys, notes, progress);
   const onAbort = () => void Promise.all(session.sandboxes.map((s) => s.stop()));
@@ -274,7 +274,7 @@ async function scenarioRun(config: ModuleConfig, scenario: Scenario, opts: E2eOp
       for (const a of live.payload.agents.filter((x) => x.count > 0)) values.set(a.name, { id: byName.get(a.name)!.id, token: byName.get(a.name)!.auth_token, initScript: session.bootstrap(a, live) });
     }
     // Now that every agent's init_script is known, boots can be evaluated (Windows shows only there).
-    if (!started.some((a) => a.instance && !unsupported(a, session.startsOn))) return notRun(plan, started, t0, scenario, session.startsOn);
+    if (!started.some((a) => a.instance && !unsupported(a, session.startsOn))) return notRun(started, t0, scenario, session.startsOn);
     const launchedAt = Date.now();
     for (const live of lives.values()) {
       const boot = live.payload.boot;
@@ -288,7 +288,7 @@ async function scenarioRun(config: ModuleConfig, scenario: Scenario, opts: E2eOp
     const expected: AgentExpectation[] = started.filter((a) => a.instance).map((a) => ({ agent: a, live: lives.get(a.instance!), logFrom: 0 }));
     const { results, failures } = await session.awaitAgents({ number: 1, id: created.latest_build.id, workspaceId: created.id, agents: created.agents }, expected, launchedAt, (e) => e.live?.problem);
     for (const a of started.filter((x) => !x.instance)) {
-      const row = notRunRow(plan, a, session.startsOn);
+      const row = notRunRow(a, session.startsOn);
       results.push(row);
       if (row.result !== "unsupported") failures.push(`agent ${a.name} never started: ${row.reason}`);
     }

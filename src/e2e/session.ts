@@ -106,17 +106,16 @@ function identityMismatch(agent: PlannedAgent): string | undefined {
 }
 
 /** The report row of an agent e2e does not run: not runnable on this host, or tied to nothing (a failure). */
-export function notRunRow(plan: Plan, a: PlannedAgent, startsOn?: StartsOn): AgentResult {
+export function notRunRow(a: PlannedAgent, startsOn?: StartsOn): AgentResult {
   const why = unsupported(a, startsOn);
-  const modules = !a.instance && !why ? plan.unfollowedModules.map((m) => m.address) : [];
-  const reason = why ?? (modules.length ? `it is tied to no compute resource of this template; its compute may be in ${modules.join(", ")}, which e2e does not follow` : "it is tied to no compute resource: nothing in the template runs its init_script, so it never connects");
+  const reason = why ?? "it is tied to no compute resource: nothing in the template runs its init_script, so it never connects";
   return {
     instance: a.instance?.address ?? a.tiedTo ?? "-",
     kind: a.instance?.kind ?? a.tiedTo?.split(".")[0] ?? "-",
     instance_id: null,
     agent: a.name,
     auth: a.auth,
-    result: why || modules.length ? "unsupported" : "never_started",
+    result: why ? "unsupported" : "never_started",
     reason,
     authenticated_as: null,
     lifecycle: "-",

@@ -169,7 +169,7 @@ describe.concurrent("the population: e2e", { timeout: 400_000 }, () => {
         expect(ran.length, context).toBeGreaterThan(0);
         for (const a of ran) expect(a.result, context).toBe("ok");
       }
-      expect(report!.scenarios.map((s) => s.scenario)).toEqual(want.prebuild ? ["start", "prebuild"] : ["start"]);
+      expect(report!.scenarios.map((s) => s.scenario)).toEqual(want.prebuild ? ["start", "prebuild", "lifecycle"] : ["start"]);
     });
   }
 });
