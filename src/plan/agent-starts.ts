@@ -299,7 +299,19 @@ function heredocFiles(script: string): Carrier[] {
 
 /** Whether `text` holds the marker, as written or inside a base64 blob. */
 function holdsMarker(text: string, marker: string): boolean {
-  return text.includes(marker) || [...text.matchAll(BASE64_BLOB)].some((m) => Buffer.from(m[0], "base64").toString("utf8").includes(marker));
+  return text.includes(marker) || decodedBlobs(text).some((d) => d.includes(marker));
+}
+
+/** The base64 blobs of a text, decoded (the last few texts kept: each is asked about every agent's marker). */
+const blobCache = new Map<string, string[]>();
+function decodedBlobs(text: string): string[] {
+  let blobs = blobCache.get(text);
+  if (!blobs) {
+    blobs = [...text.matchAll(BASE64_BLOB)].map((m) => Buffer.from(m[0], "base64").toString("utf8"));
+    if (blobCache.size >= 16) blobCache.delete(blobCache.keys().next().value!);
+    blobCache.set(text, blobs);
+  }
+  return blobs;
 }
 
 /**
@@ -311,7 +323,7 @@ function writtenCarriers(text: string, markers: string[]): Carrier[] {
   for (const c of parsed(text)) {
     for (const w of c.words) {
       const raw = markers.some((k) => w.text.includes(k));
-      const blob = raw ? undefined : [...w.text.matchAll(BASE64_BLOB)].map((m) => Buffer.from(m[0], "base64").toString("utf8")).find((d) => markers.some((k) => d.includes(k)));
+      const blob = raw ? undefined : decodedBlobs(w.text).find((d) => markers.some((k) => d.includes(k)));
       if (!raw && blob === undefined) continue;
       const rest = text.slice(w.end);
       const target = /^[^\n]*?(?:>|\btee\s+(?:-a\s+)?)\s*["']?([^\s;&|"']+)/.exec(rest)?.[1];

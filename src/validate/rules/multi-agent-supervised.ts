@@ -38,20 +38,20 @@ export const multiAgentSupervised: Rule = {
         for (const y of starts.slice(i + 1)) {
           if (x.agent === y.agent) continue;
           const pair = [x.agent, y.agent].sort().join(" and ");
-          const loc = startLocation(instance, y.start, dir);
-          const once = (kind: string, f: RuleFinding) => {
+          // Located only when reported: finding the line reads the template's files.
+          const once = (kind: string, f: Omit<RuleFinding, "file" | "line">) => {
             if (reported.has(`${kind}:${pair}`)) return;
             reported.add(`${kind}:${pair}`);
-            out.push(f);
+            out.push({ ...startLocation(instance, y.start, dir), ...f });
           };
           const ux = unitOf(x.start);
           const uy = unitOf(y.start);
           if (ux && ux === uy) {
-            once("unit", { ...loc, message: `agents ${pair} on ${instance.address} are both started by the unit ${ux}: the file is written once per agent under one name, so systemd runs only the last one written`, hint: `name the unit after the agent, e.g. /etc/systemd/system/coder-agent-${y.agent}.service` });
+            once("unit", { message: `agents ${pair} on ${instance.address} are both started by the unit ${ux}: the file is written once per agent under one name, so systemd runs only the last one written`, hint: `name the unit after the agent, e.g. /etc/systemd/system/coder-agent-${y.agent}.service` });
           } else if (x.start.socketPath !== undefined && x.start.socketPath === y.start.socketPath) {
-            once("socket", { ...loc, message: `agents ${pair} on ${instance.address} share CODER_AGENT_SOCKET_PATH=${x.start.socketPath}: each takes the socket from the other`, hint: `give each agent its own socket, e.g. CODER_AGENT_SOCKET_PATH=/run/coder-agent-${y.agent}.sock` });
+            once("socket", { message: `agents ${pair} on ${instance.address} share CODER_AGENT_SOCKET_PATH=${x.start.socketPath}: each takes the socket from the other`, hint: `give each agent its own socket, e.g. CODER_AGENT_SOCKET_PATH=/run/coder-agent-${y.agent}.sock` });
           } else if (ux && uy && x.start.user === y.start.user && x.start.socketPath === undefined && y.start.socketPath === undefined) {
-            once("user", { ...loc, severity: "warning", message: `agents ${pair} on ${instance.address} run as one user (${x.start.user}) under systemd units ${ux} and ${uy} with the default agent socket: the second to start takes it from the first`, hint: `set CODER_AGENT_SOCKET_PATH=/run/coder-agent-<name>.sock in each unit's Environment= (or run each agent as its own user)` });
+            once("user", { severity: "warning", message: `agents ${pair} on ${instance.address} run as one user (${x.start.user}) under systemd units ${ux} and ${uy} with the default agent socket: the second to start takes it from the first`, hint: `set CODER_AGENT_SOCKET_PATH=/run/coder-agent-<name>.sock in each unit's Environment= (or run each agent as its own user)` });
           }
         }
       }
