@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 
-/** Genuine cloud-signed identities (../shared/fixtures/real-identities, see its README). */
-export const REAL = new URL("../../../shared/fixtures/real-identities/", import.meta.url);
+/** Genuine cloud-signed identities (a copy of ../shared/fixtures/real-identities, see its README): tests run from a clone alone. */
+export const REAL = new URL("../fixtures/real-identities/", import.meta.url);
 export const real = (path: string): Buffer => readFileSync(new URL(path, REAL));
 
 /** Each Azure document, its VM ID and a time inside its leaf's validity (README). */
