@@ -2,7 +2,7 @@
 // concurrent connections, beside a bare node:http JSON endpoint in the same run; PGlite and Postgres.
 // Run: npm run build && npx tsx bench/auth/run.ts   (PROVISIONER_TEST_PG_URL=postgres://… adds Postgres)
 import autocannon from "autocannon";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,7 +15,9 @@ const root = fileURLToPath(new URL("../../", import.meta.url));
 const INSTANCES = 1000;
 const CONNECTIONS = 50;
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
-const keysDir = join(mkdtempSync(join(tmpdir(), "bench-auth-")), "keys");
+const scratch = mkdtempSync(join(tmpdir(), "bench-auth-"));
+process.on("exit", () => rmSync(scratch, { recursive: true, force: true }));
+const keysDir = join(scratch, "keys");
 const keys = await loadOrCreateIdentityKeys(keysDir);
 
 const bodies: string[] = [];

@@ -2,7 +2,7 @@
 // generated template with 10 instances × 3 agents.
 // Run: npm run build && npx tsx bench/e2e/run.ts
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -46,5 +46,7 @@ for (let i = 0; i < 5; i++) {
   allOk &&= r.ok;
 }
 console.log(`  two-agent example: median ${(median(times) / 1000).toFixed(2)} s of 5 runs (${times.map((t) => (t / 1000).toFixed(2)).join(", ")}), ${allOk ? "all passed" : "SOME FAILED"}`);
-const big = run(bigTemplate());
+const bigDir = bigTemplate();
+const big = run(bigDir);
+rmSync(bigDir, { recursive: true, force: true });
 console.log(`  10 instances × 3 agents: ${(big.ms / 1000).toFixed(2)} s, ${big.ok ? "passed" : "FAILED"}`);
