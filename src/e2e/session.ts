@@ -271,6 +271,9 @@ export class Session {
       const ud = interpretUserData(boot.text, boot.asScript);
       // Shell parts (and GCE's startup-script) are written again from the user data as it is now.
       for (const c of ud.commands.filter((x) => x.stage === "part")) live.sandbox.writeFile(`/var/lib/cloud/instance/scripts/${c.file}`, c.script!, "0755");
+      // Files the provider puts on the instance (incus/lxd `*_instance_file`, often with count =
+      // start_count) are put there again by this build, with this build's values (a new token).
+      for (const f of inst.files) live.sandbox.writeFile(f.path, f.content);
       await live.sandbox.start(rebootScript(ud, boot.asScript), BOOT_ENV, forwards, inst.devices);
       this.progress(`${inst.address}: rebooted (agents ${runnableHere.map((a) => a.name).join(", ")})`);
       return undefined;

@@ -265,6 +265,18 @@ export function actionOf(changes: ArgumentChange[]): { action: "replace" | "upda
  * whose state is "stopped", `desired_status` TERMINATED or SUSPENDED (GCE), `replicas = 0`
  * (Kubernetes), `start = false` (Docker). Without any, the machine keeps running.
  */
+/** Per compute kind: the argument that powers the instance off, and the values that do. */
+const POWER_SWITCHES: Record<string, { attr: string; off: string[] }> = {
+  incus_instance: { attr: "running", off: ["false"] },
+  lxd_instance: { attr: "running", off: ["false"] },
+  proxmox_virtual_environment_vm: { attr: "started", off: ["false"] },
+  linode_instance: { attr: "booted", off: ["false"] },
+  oci_core_instance: { attr: "state", off: ["STOPPED"] },
+  openstack_compute_instance_v2: { attr: "power_state", off: ["shutoff", "shelved", "shelved_offloaded"] },
+  exoscale_compute_instance: { attr: "state", off: ["stopped"] },
+  scaleway_instance_server: { attr: "state", off: ["stopped", "standby"] },
+};
+
 export function powerOf(plan: Plan, inst: PlannedInstance): { running: boolean; by?: string } {
   const scope = plan.scope;
   const str = (a: Attr | undefined, key = inst.key): string | undefined => {
@@ -291,6 +303,9 @@ export function powerOf(plan: Plan, inst: PlannedInstance): { running: boolean; 
   const spec = inst.resource.blocks.find((b) => b.type === "spec");
   if (spec && str(spec.attrs.replicas) === "0") return { running: false, by: `${inst.address}.spec.replicas = 0` };
   if (str(inst.resource.attrs.start) === "false") return { running: false, by: `${inst.address}.start = false` };
+  const power = POWER_SWITCHES[inst.kind];
+  const v = power && str(inst.resource.attrs[power.attr]);
+  if (power && v !== undefined && power.off.includes(v)) return { running: false, by: `${inst.address}.${power.attr} = ${v === "false" ? v : `"${v}"`}` };
   return { running: true };
 }
 

@@ -6,6 +6,7 @@
  *   validate: clean | errors <rule>… | warnings <rule>…   (the exact sets of rule ids)
  *   e2e: pass | fail <text> | nothing-to-test <text> | invalid <text>
  *   e2e-prebuild: pass                                       (also claims a prebuild)
+ *   e2e-lifecycle: pass | fail <text>                        (start → stop → start → update → start)
  *   why: …
  *
  * validate runs in-process on every template. e2e runs the real CLI on a representative selection
@@ -24,6 +25,7 @@ interface Expectation {
   validate: { errors: string[]; warnings: string[] };
   e2e?: { verdict: "pass" | "fail" | "nothing-to-test" | "invalid"; text: string };
   prebuild: boolean;
+  lifecycle?: { verdict: "pass" | "fail"; text: string };
 }
 
 function readExpect(dir: string): Expectation {
@@ -44,6 +46,11 @@ function readExpect(dir: string): Expectation {
       if (!["pass", "fail", "nothing-to-test", "invalid"].includes(verdict)) throw new Error(`${dir}/EXPECT: unknown e2e verdict ${verdict}`);
       out.e2e = { verdict: verdict as NonNullable<Expectation["e2e"]>["verdict"], text: text.join(" ") };
     } else if (key === "e2e-prebuild") out.prebuild = value === "pass";
+    else if (key === "e2e-lifecycle") {
+      const [verdict, ...text] = value.split(" ");
+      if (verdict !== "pass" && verdict !== "fail") throw new Error(`${dir}/EXPECT: unknown e2e-lifecycle verdict ${verdict}`);
+      out.lifecycle = { verdict, text: text.join(" ") };
+    }
     else if (key !== "why") throw new Error(`${dir}/EXPECT: unknown key ${key}`);
   }
   if (!validateStated || !out.e2e) throw new Error(`${dir}/EXPECT must state a validate and an e2e verdict`);
@@ -170,6 +177,31 @@ describe.concurrent("the population: e2e", { timeout: 400_000 }, () => {
         for (const a of ran) expect(a.result, context).toBe("ok");
       }
       expect(report!.scenarios.map((s) => s.scenario)).toEqual(want.prebuild ? ["start", "prebuild", "lifecycle"] : ["start"]);
+    });
+  }
+});
+
+describe.concurrent("the population: e2e lifecycle", { timeout: 400_000 }, () => {
+  for (const t of templates.filter((x) => expectations.get(x)!.lifecycle)) {
+    const want = expectations.get(t)!.lifecycle!;
+    it(`${t}: ${want.verdict}${want.text ? ` (${want.text})` : ""}`, async () => {
+      const r = await limited(() => runCli(["e2e", join(root, t), "--json", "--timeout", "40s", "--scenario", "lifecycle"], { timeout: 140_000 }));
+      const report = JSON.parse(r.stdout) as { scenarios: { scenario: string; ok: boolean; failures: string[]; steps: { step: string; transition: string; agents: AgentRow[]; failures: string[] }[] }[] };
+      const [lifecycle] = report.scenarios;
+      const context = `exit ${r.exitCode}\n${r.stderr}\n${lifecycle.failures.join("\n")}`;
+      expect(lifecycle.scenario).toBe("lifecycle");
+      if (want.verdict === "fail") {
+        expect(r.exitCode, context).toBe(1);
+        expect(lifecycle.failures.join("\n"), context).toContain(want.text);
+        return;
+      }
+      expect(r.exitCode, context).toBe(0);
+      expect(lifecycle.steps.map((s) => s.step)).toEqual(["start", "stop", "restart", "stop", "update"]);
+      // Never vacuous: every start build ran its agents, each ready as itself.
+      for (const s of lifecycle.steps.filter((x) => x.transition === "start")) {
+        expect(s.agents.length, context).toBeGreaterThan(0);
+        for (const a of s.agents) expect(a.result, context).toBe("ok");
+      }
     });
   }
 });
