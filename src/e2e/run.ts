@@ -7,20 +7,18 @@
 import { mkdtempSync, existsSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { RunningCoordinator } from "../coordinator/index.js";
 import { generateIdentityKeys, type IdentityKeys } from "../identity/index.js";
 import { agentConfig, type AgentConfig } from "../plan/agent-config.js";
 import { workspaceContext, type WorkspaceContext } from "../plan/context.js";
 import { type ChangeEffect, claimFindings, diffPlans, prebuildPlans } from "../plan/diff.js";
 import { evaluationProblems, type Plan, type PlannedAgent, type PlannedInstance, planTemplate, undeclaredParameters } from "../plan/plan.js";
 import { prebuildPresets } from "../plan/presets.js";
-import type { AdminClient } from "../sdk/admin-client.js";
 import type { AdminResourceSpec, CreatedAgent } from "../sdk/admin.js";
 import type { ModuleConfig } from "../template/config.js";
 import { loadModule } from "../template/load.js";
 import { lifecycleRun } from "./lifecycle.js";
 import { InstanceSandbox, NetworkBridge, sandboxUnavailable } from "./sandbox.js";
-import { type AgentExpectation, instanceIdFor, type LiveInstance, notRunRow, readJsonLines, Session, type StartsOn, unsupported } from "./session.js";
+import { type AgentExpectation, instanceIdFor, type LiveInstance, notRunRow, readAgentLog, Session, type StartsOn, unsupported } from "./session.js";
 
 export type Scenario = "start" | "prebuild" | "lifecycle";
 
@@ -301,7 +299,7 @@ async function scenarioRun(config: ModuleConfig, scenario: Scenario, opts: E2eOp
     if (scenario === "prebuild") {
       claimChanges = claimDiff(config, plan, opts, failures, warnings, progress);
       if (failures.some((f) => f.startsWith("agent "))) failures.push("the claim was not exercised: not every agent was ready before it");
-      else await claimAndCheck(admin, session.coord, created.id, created.agents, exercised, results, failures, opts, progress, (name) => session.logOf(expected.find((e) => e.agent.name === name)!)!);
+      else await claimAndCheck(session, created.id, created.agents, exercised, results, failures, (name) => session.logOf(expected.find((e) => e.agent.name === name)!)!);
     }
     let logs: Record<string, string> | undefined;
     if (opts.logs) {
@@ -339,46 +337,45 @@ function claimDiff(config: ModuleConfig, plan: Plan, opts: E2eOptions, failures:
   return findings.filter((f) => f.change).map((f) => ({ ...f.change!, hint: f.hint }));
 }
 
-async function claimAndCheck(
-  admin: AdminClient,
-  coord: RunningCoordinator,
-  workspaceId: string,
-  createdAgents: CreatedAgent[],
-  exercised: AgentResult[],
-  results: AgentResult[],
-  failures: string[],
-  opts: E2eOptions,
-  progress: (l: string) => void,
-  logFile: (agent: string) => string,
-): Promise<void> {
+async function claimAndCheck(session: Session, workspaceId: string, createdAgents: CreatedAgent[], exercised: AgentResult[], results: AgentResult[], failures: string[], logFile: (agent: string) => string): Promise<void> {
+  const { admin, opts, progress } = session;
   progress("every agent was ready before the claim; claiming the prebuild for e2e-user");
   const claimed = await admin.claim(workspaceId, { owner: "e2e-user" });
   const deadline = Date.now() + opts.timeoutMs;
-  const reinitsOf = (name: string) => readJsonLines(logFile(name)).filter((l) => l.msg === "reinitializing").length;
-  const readyCount = (name: string) => readJsonLines(logFile(name)).filter((l) => l.msg === "agent ready").length;
+  const reinitsOf = (name: string) => readAgentLog(logFile(name)).filter((l) => l.msg === "reinitializing").length;
+  // The lifecycle state the agent reported last after its reinit (starting, ready, start_error, …).
+  const settledAs = (name: string) => {
+    const lines = readAgentLog(logFile(name));
+    const reinit = lines.findIndex((l) => l.msg === "reinitializing");
+    return reinit < 0 ? undefined : lines.slice(reinit).filter((l) => l.msg === "lifecycle").pop()?.state;
+  };
+  const SETTLED = new Set(["ready", "start_error", "start_timeout"]);
   const states = async () => {
     const ws = await admin.workspace(workspaceId);
-    return new Map(ws.latest_build.resources.flatMap((r) => r.agents.map((x) => [x.name, x.lifecycle_state] as const)));
+    return new Map(ws.latest_build.resources.flatMap((r) => r.agents.map((x) => [x.name, { state: x.lifecycle_state, id: x.id }] as const)));
   };
   for (;;) {
     const s = await states();
-    if (exercised.every((r) => reinitsOf(r.agent) >= 1 && readyCount(r.agent) >= 2 && s.get(r.agent) === "ready") || Date.now() > deadline) break;
+    if (exercised.every((r) => reinitsOf(r.agent) >= 1 && SETTLED.has(String(settledAs(r.agent))) && s.get(r.agent)?.state === settledAs(r.agent)) || Date.now() > deadline) break;
     await new Promise((r) => setTimeout(r, 150));
   }
   const tokens = new Map(createdAgents.map((a) => [a.name, a.auth_token]));
-  const second = await Promise.all(exercised.map((r) => probeNoReinit(coord.url, tokens.get(r.agent)!, 1000)));
+  const second = await Promise.all(exercised.map((r) => probeNoReinit(session.coord.url, tokens.get(r.agent)!, 1000)));
   const s = await states();
-  exercised.forEach((r, i) => {
+  for (const [i, r] of exercised.entries()) {
     const result = results.find((x) => x.agent === r.agent)!;
     result.reinits = reinitsOf(r.agent);
-    result.lifecycle = s.get(r.agent) ?? "unknown";
+    result.lifecycle = s.get(r.agent)?.state ?? "unknown";
     if (result.reinits !== 1) failures.push(`agent ${r.agent} re-initialised ${result.reinits} times after the claim (expected exactly once)`);
-    if (readyCount(r.agent) < 2 || result.lifecycle !== "ready") failures.push(`agent ${r.agent} is not ready again after the claim (lifecycle ${result.lifecycle})`);
+    // A start script that failed for want of the network before the claim fails again after it.
+    const explained = result.lifecycle === "start_error" ? await session.startErrorExplained(claimed.build.id, s.get(r.agent)!.id, r.agent) : undefined;
+    if (explained) session.notes.push(`agent ${r.agent} after the claim: ${explained}; the agent itself re-initialised and authenticated`);
+    else if (settledAs(r.agent) !== "ready" || result.lifecycle !== "ready") failures.push(`agent ${r.agent} is not ready again after the claim (lifecycle ${result.lifecycle})`);
     if (!second[i]) failures.push(`agent ${r.agent} got a second reinit event after re-opening its stream`);
-  });
-  const owners = exercised.map((r) => readJsonLines(logFile(r.agent)).filter((l) => l.msg === "manifest").pop()?.owner);
+  }
+  const owners = exercised.map((r) => readAgentLog(logFile(r.agent)).filter((l) => l.msg === "manifest").pop()?.owner);
   if (owners.some((o) => o !== claimed.workspace.owner_name)) failures.push(`after the claim the agents serve owner(s) ${[...new Set(owners)].join(", ")}, not ${claimed.workspace.owner_name}`);
-  if (failures.length === 0) progress("every agent re-initialised exactly once and is ready again; no second reinit");
+  if (failures.length === 0) progress("every agent re-initialised exactly once and is settled again; no second reinit");
 }
 
 /** Opens a reinit stream with the agent's token; true when no event arrives within `ms`. */

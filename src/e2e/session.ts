@@ -11,7 +11,7 @@ import { startCoordinator, type RunningCoordinator } from "../coordinator/index.
 import { type IdentityKeys, trustFromKeys } from "../identity/index.js";
 import { startImds, type RunningImds } from "../imds/server.js";
 import { type AgentStart, analyzeBoot, deviceWaits, droppedNote, nameFix, startLocation } from "../plan/agent-starts.js";
-import { IDENTITY_AUTH_CLOUD, type Maybe, type Plan, type PlannedAgent, type PlannedInstance } from "../plan/plan.js";
+import { IDENTITY_AUTH_CLOUD, type Maybe, type PlannedAgent, type PlannedInstance } from "../plan/plan.js";
 import { AdminClient } from "../sdk/admin-client.js";
 import type { CreatedAgent } from "../sdk/admin.js";
 import { commandText, interpretUserData, type UserDataPlan } from "../template/userdata.js";
@@ -25,17 +25,32 @@ export interface LogLine {
   [k: string]: unknown;
 }
 
-/** The JSON lines of an agent's log from byte `from` on (a rebooted instance keeps its earlier lines). */
-export function readJsonLines(file: string, from = 0): LogLine[] {
+/**
+ * The events of an agent's log from byte `from` on (a rebooted instance keeps its earlier lines):
+ * e2e's bootstrap runs the agent with `--log-format json`; an agent the template starts itself logs
+ * text (`<time> INFO  agent: manifest agent_name=main owner=alice`), read into the same shape.
+ */
+export function readAgentLog(file: string, from = 0): LogLine[] {
   if (!existsSync(file)) return [];
   const out: LogLine[] = [];
   for (const l of readFileSync(file).subarray(from).toString("utf8").split("\n")) {
-    if (!l.startsWith("{")) continue;
-    try {
-      out.push(JSON.parse(l) as LogLine);
-    } catch {
-      // a partial line while the agent is writing
+    if (l.startsWith("{")) {
+      try {
+        out.push(JSON.parse(l) as LogLine);
+      } catch {
+        // a partial line while the agent is writing
+      }
+      continue;
     }
+    const text = /^\S+Z [A-Z]+ +agent: (.*)$/.exec(l)?.[1];
+    if (text === undefined) continue;
+    const [msg, ...fields] = text.split(/ (?=[a-z_]+=)/);
+    const event: LogLine = { msg };
+    for (const f of fields) {
+      const value = f.slice(f.indexOf("=") + 1);
+      event[f.slice(0, f.indexOf("="))] = /^\d+$/.test(value) ? Number(value) : value;
+    }
+    out.push(event);
   }
   return out;
 }
@@ -332,9 +347,16 @@ export class Session {
     return undefined;
   }
 
-  /** The agent's log on the host (in its instance's sandbox), when the instance has one. */
+  /**
+   * The agent's log on the host (in its instance's sandbox), when the instance has one: where e2e's
+   * bootstrap writes it, or — for an agent the boot starts itself from a systemd unit, without its
+   * init_script — the log of the one unit whose agent authenticated as this agent.
+   */
   logOf(e: AgentExpectation): string | undefined {
-    return e.live?.sandbox?.hostPath(agentLog(e.agent.name));
+    const sbox = e.live?.sandbox;
+    if (!sbox) return undefined;
+    const own = sbox.hostPath(agentLog(e.agent.name));
+    return existsSync(own) ? own : (unitLogOf(sbox, e.agent.name) ?? own);
   }
 
   /** Waits until every expected agent of `build` is ready (or cannot be), then reports each. */
@@ -342,7 +364,7 @@ export class Session {
     const { admin, opts } = this;
     const failures: string[] = [];
     const results: AgentResult[] = [];
-    const lines = (e: AgentExpectation) => readJsonLines(this.logOf(e) ?? "", e.logFrom);
+    const lines = (e: AgentExpectation) => readAgentLog(this.logOf(e) ?? "", e.logFrom);
     const refused = (e: AgentExpectation) => lines(e).find((l) => l.msg === "authentication refused");
     // Authenticated as another agent: final, it will not become itself.
     const asSibling = (e: AgentExpectation) => {
@@ -437,7 +459,7 @@ export class Session {
         reason = `it authenticated as the agent "${a.name}" of an earlier build (${String(manifest.agent_id)}), not build ${build.number}'s`;
       } else if (!readyAt.has(a.name) && final(e, finalStates.get(a.name))) {
         const failing = base.scripts.filter((x) => x.status !== "ok");
-        const explained = finalStates.get(a.name) === "start_error" && idOf.has(a.name) ? await this.sandboxExplains(idOf.get(a.name)!, a.name, failing) : undefined;
+        const explained = finalStates.get(a.name) === "start_error" && idOf.has(a.name) ? await this.startErrorExplained(build.id, idOf.get(a.name)!, a.name) : undefined;
         if (explained) {
           // The agent started as itself; its script failed only for want of what a real machine has.
           this.notes.push(`agent ${a.name}: ${explained}; the agent itself started and authenticated`);
@@ -467,11 +489,13 @@ export class Session {
   }
 
   /**
-   * Why the agent's failed start scripts failed only because of the sandbox, or undefined: each one
-   * printed the sandbox's refusal of a download (no network outside loopback), or exited 127 on a
-   * command this machine lacks (the image's own tools: code-server, a language runtime).
+   * Why an agent's start_error in a build is only the sandbox's doing, or undefined: each failed start
+   * script printed the sandbox's refusal of a download (no network outside loopback), or exited 127 on
+   * a command this machine lacks (the image's own tools: code-server, a language runtime).
    */
-  private async sandboxExplains(agentId: string, agent: string, failing: { display_name: string; status: string; exit_code: number }[]): Promise<string | undefined> {
+  async startErrorExplained(buildId: string, agentId: string, agent: string): Promise<string | undefined> {
+    const timings = await this.admin.buildTimings(buildId).catch(() => undefined);
+    const failing = (timings?.agent_script_timings ?? []).filter((t) => t.workspace_agent_name === agent && t.status !== "ok");
     if (failing.length === 0 || failing.some((x) => x.status !== "exit_failure")) return undefined;
     const logs = (await this.admin.agentLogsText(agentId).catch(() => "")).split("\n");
     const reasons: string[] = [];
@@ -501,6 +525,16 @@ function whereStarted(inst: PlannedInstance, a: PlannedAgent, dir: string, start
   if (!wrong) return "";
   const at = startLocation(inst, wrong, dir);
   return ` — started by \`${wrong.command}\` at ${at.file}:${at.line} (${wrong.origin})${droppedNote(wrong, "CODER_AGENT_NAME")}; fix: ${nameFix(a.name, wrong)}`;
+}
+
+/** The log of the systemd unit that ran agent `name` and no other (its manifests name only it). */
+function unitLogOf(sbox: InstanceSandbox, name: string): string | undefined {
+  const dir = sbox.hostPath("/var/log/provisioner/units");
+  for (const f of existsSync(dir) ? readdirSync(dir) : []) {
+    const names = new Set(readAgentLog(join(dir, f)).filter((l) => l.msg === "manifest").map((l) => l.agent_name));
+    if (names.size === 1 && names.has(name)) return join(dir, f);
+  }
+  return undefined;
 }
 
 /** Why an agent's init script never ran: the boot's last lines, units that failed, device waits. */

@@ -1,4 +1,4 @@
-import { IDENTITY_AUTH_CLOUD, type PlannedInstance } from "../../plan/plan.js";
+import { IDENTITY_AUTH_CLOUD } from "../../plan/plan.js";
 import { droppedNote, envUnknown, nameFix, startLocation } from "../../plan/agent-starts.js";
 import type { Rule, RuleFinding } from "../rule.js";
 
