@@ -23,7 +23,7 @@ export function bootstrapScript(opts: {
 # coder_agent.${opts.agent}.init_script (provisioner e2e: the coderd bootstrap for linux/${opts.arch})
 set -eu
 mkdir -p "$(dirname "${opts.logFile}")"
-${opts.revision && opts.revision > 1 ? `# template version ${opts.revision}: the bootstrap of another Coder release
+${opts.fuzz ? "PROVISIONER_BOOTSTRAP_HEAD=ran\n" : ""}${opts.revision && opts.revision > 1 ? `# template version ${opts.revision}: the bootstrap of another Coder release
 ` : ""}${opts.fuzz ? FUZZ(opts.logFile) : ""}
 echo "bootstrap: starting agent ${opts.agent} as $(id -un 2>/dev/null || echo "\${USER:-?}")" >> "${opts.logFile}"
 BINARY_DIR=$(mktemp -d -t coder.XXXXXX)
@@ -57,11 +57,19 @@ exec ./"$BINARY_NAME" agent --log-format json >> "${opts.logFile}" 2>&1
   return script;
 }
 
-/** The fuzz lines: a value with every quoting character, compared with what the shell got. */
+/**
+ * The fuzz lines: a value with every quoting character, compared with what the shell got. When a quote
+ * ends the string the script was pasted into, the shell that got the script runs only its first lines
+ * and the pasting shell runs the rest: the rest then misses the variable the first line set.
+ */
 const FUZZ = (logFile: string) => `# provisioner e2e --fuzz-bootstrap: it's "quoted", has $HOME, \`uname\`, %{ if x } and \${y}
 PROVISIONER_FUZZ='it'\\''s "quoted" $HOME \`uname\` %{ if x } \${y}'
+if [ "\${PROVISIONER_BOOTSTRAP_HEAD-}" != ran ]; then
+  echo "provisioner bootstrap: the init script was split before it ran: a quote in it ended the string it was pasted into, and the rest ran in the pasting shell (as its user): write it base64-encoded to a file and run the file" >> "${logFile}"
+  exit 1
+fi
 if [ "$PROVISIONER_FUZZ" != "it's \\"quoted\\" \\$HOME \\\`uname\\\` %{ if x } \\\${y}" ]; then
-  echo "bootstrap: the init script was altered before it ran (its quotes, \\$ or backquotes were interpreted on the way): write it base64-encoded to a file and run the file" >> "${logFile}"
+  echo "provisioner bootstrap: the init script was altered before it ran (its quotes, \\$ or backquotes were interpreted on the way): write it base64-encoded to a file and run the file" >> "${logFile}"
   exit 1
 fi
 `;

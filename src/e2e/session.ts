@@ -371,11 +371,14 @@ export class Session {
       const m = lines(e).filter((l) => l.msg === "manifest").pop();
       return m !== undefined && m.agent_name !== e.agent.name;
     };
-    // The agent CLI printed a fatal error and exited (no token, a bad URL, …).
-    const fatal = (e: AgentExpectation) => {
+    const logText = (e: AgentExpectation) => {
       const f = this.logOf(e);
-      return f && existsSync(f) ? readFileSync(f).subarray(e.logFrom).toString("utf8").split("\n").find((l) => l.startsWith("provisioner: ")) : undefined;
+      return f && existsSync(f) ? readFileSync(f).subarray(e.logFrom).toString("utf8").split("\n") : [];
     };
+    // The agent CLI printed a fatal error and exited (no token, a bad URL, …).
+    const fatal = (e: AgentExpectation) => logText(e).find((l) => l.startsWith("provisioner: "));
+    // The bootstrap (--fuzz-bootstrap) found itself split or altered on the way and stopped.
+    const stoppedBootstrap = (e: AgentExpectation) => logText(e).find((l) => l.startsWith("provisioner bootstrap: "));
     const written = (e: AgentExpectation) => fileSize(this.logOf(e) ?? "") > e.logFrom;
     const final = (e: AgentExpectation, state: string | undefined) => !!state && FINAL_NOT_READY.has(state) && (!SHUTDOWN.has(state) || lines(e).some((l) => l.msg === "lifecycle" && l.state === state));
     const states = async () => {
@@ -390,7 +393,7 @@ export class Session {
       const s = await states();
       for (const { agent } of active) if (s.get(agent.name) === "ready" && !readyAt.has(agent.name)) readyAt.set(agent.name, Date.now() - launchedAt);
       // start_error and start_timeout are final: a startup script failed or ran past its timeout.
-      const pending = active.filter((e) => !readyAt.has(e.agent.name) && !refused(e) && !fatal(e) && !asSibling(e) && !final(e, s.get(e.agent.name)));
+      const pending = active.filter((e) => !readyAt.has(e.agent.name) && !refused(e) && !fatal(e) && !stoppedBootstrap(e) && !asSibling(e) && !final(e, s.get(e.agent.name)));
       if (pending.length === 0 || Date.now() > deadline) break;
       // Agents whose init script never ran: the boot finished long ago and nothing wrote their log.
       // (An agent the boot started itself, without its init_script, shows in the coordinator only.)
@@ -444,6 +447,9 @@ export class Session {
       if (!written(e) && !seenByCoordinator) {
         result = "never_started";
         reason = bootProblem(e) ?? neverStartedReason(sbox, inst, e.live?.waits ?? []);
+      } else if (stoppedBootstrap(e) && !seenByCoordinator) {
+        result = "never_started";
+        reason = `its init_script stopped itself: ${stoppedBootstrap(e)!.slice("provisioner bootstrap: ".length)}`;
       } else if (refusal) {
         result = "refused";
         // A rebooted machine ran the files and runcmd of its first boot: that is where the agent was started.

@@ -153,6 +153,16 @@ describe.concurrent("e2e catches each failure class on its broken twin and passe
     expect(failure).toMatch(/^agent main never started: nothing in the boot of google_compute_instance\.vm ran its init_script; the boot printed: .*exited [1-9].*--fuzz-bootstrap gave it a bootstrap holding ' " \$ ` %\{ .*coder\/init-script-quoting/);
   });
 
+  it("--fuzz-bootstrap: a single-quoted init script split by the quote fails, also when the pasting shell runs the rest as root", async () => {
+    // aws-linux pastes it into `sudo -u coder sh -c '…'` in a script without `set -u`: after the quote,
+    // the rest of the bootstrap runs in the user-data shell and would start the agent as root.
+    const official = join(repoRoot, "test/fixtures/population/aws-linux");
+    const r = await e2e(official, "--fuzz-bootstrap");
+    expect(r.exitCode).toBe(1);
+    const [failure] = scenario(r.report, "start").failures;
+    expect(failure).toMatch(/^agent dev never started: its init_script stopped itself: the init script was split before it ran: a quote in it ended the string it was pasted into, and the rest ran in the pasting shell/);
+  });
+
   it("--update is for the lifecycle scenario (exit 2 otherwise)", async () => {
     const r = await runCli(["e2e", join(examples, "docker"), "--update", join(examples, "docker")]);
     expect(r.exitCode).toBe(2);
