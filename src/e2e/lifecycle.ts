@@ -19,7 +19,7 @@ import type { CreatedAgent } from "../sdk/admin.js";
 import type { ModuleConfig } from "../template/config.js";
 import { agentConfigs, buildResources, checkPlan, type E2eOptions, type LifecycleStep, notRun, type NothingToTest, planBuild, type ScenarioResult } from "./run.js";
 import type { InstanceSandbox } from "./sandbox.js";
-import { agentLog, type AgentExpectation, fileSize, instanceIdFor, type LiveInstance, readAgentLog, Session } from "./session.js";
+import { type AgentExpectation, agentLogFile, fileSize, instanceIdFor, type LiveInstance, readAgentLog, Session } from "./session.js";
 
 const STEPS: { step: LifecycleStep["step"]; transition: "start" | "stop"; version: 1 | 2 }[] = [
   { step: "start", transition: "start", version: 1 },
@@ -165,7 +165,7 @@ export async function lifecycleRun(config: ModuleConfig, update: ModuleConfig | 
       const logFrom = new Map<string, number>();
       for (const a of real.plan.agents) {
         const slot = a.instance ? slots.get(a.instance.address) : undefined;
-        logFrom.set(a.name, slot?.sandbox ? fileSize(slot.sandbox.hostPath(agentLog(a.name))) : 0);
+        logFrom.set(a.name, slot?.sandbox ? fileSize(agentLogFile(slot.sandbox, a.name)) : 0);
       }
       const stoppedAgents: { agent: string; slot: Slot; sandbox: InstanceSandbox }[] = [];
 
@@ -284,7 +284,7 @@ export async function lifecycleRun(config: ModuleConfig, update: ModuleConfig | 
           const stopScripts = (c?.scripts ?? []).filter((x) => x.run_on_stop).map((x) => x.display_name);
           if (c?.shutdown_script) stopScripts.push("Shutdown Script");
           if (stopScripts.length === 0) continue;
-          const ran = new Set(readAgentLog(sandbox.hostPath(agentLog(agent)), logFrom.get(agent) ?? 0).filter((l) => l.msg === "script finished" && l.stage === "stop").map((l) => String(l.script)));
+          const ran = new Set(readAgentLog(agentLogFile(sandbox, agent), logFrom.get(agent) ?? 0).filter((l) => l.msg === "script finished" && l.stage === "stop").map((l) => String(l.script)));
           const missing = stopScripts.filter((x) => !ran.has(x));
           if (missing.length) step.failures.push(`agent ${agent}'s stop script${missing.length === 1 ? "" : "s"} ${missing.map((x) => `"${x}"`).join(", ")} did not run when ${slot.address} shut down`);
           else step.checks.push(`agent ${agent}: stop scripts ran at shutdown`);

@@ -169,6 +169,14 @@ export interface NothingToTest {
   agents: AgentResult[];
 }
 
+/** Why e2e refuses an instance whose boot payload does not evaluate (terraform plan fails on it too), or undefined. */
+function bootError(inst: PlannedInstance): string | undefined {
+  const b = inst.boot;
+  if (b.kind !== "error") return undefined;
+  const at = b.attr ?? inst.resource;
+  return `${inst.address}.${b.attribute} (${at.file}:${at.pos.line}) cannot be evaluated, so terraform plan fails too: ${b.message}`;
+}
+
 /** Notes about a plan, and the inputs e2e refuses (exit 2). */
 export function checkPlan(plan: Plan, opts: E2eOptions, notes: string[]): void {
   const undeclared = undeclaredParameters(plan, opts.parameters ?? {});
@@ -177,10 +185,7 @@ export function checkPlan(plan: Plan, opts: E2eOptions, notes: string[]): void {
   const planErrors = evaluationProblems(plan);
   if (planErrors.length) {
     // Name the instance whose boot it breaks when there is one (that is what the user is testing).
-    const boots = plan.instances.flatMap((i) => {
-      const b = i.boot;
-      return b.kind === "error" ? [`${i.address}.${b.attribute} (${(b.attr ?? i.resource).file}:${(b.attr ?? i.resource).pos.line}) cannot be evaluated, so terraform plan fails too: ${b.message}`] : [];
-    });
+    const boots = plan.instances.flatMap((i) => bootError(i) ?? []);
     const rest = planErrors.filter((p) => !boots.some((b) => b.endsWith(p.message))).map((p) => `${p.address ?? "the template"} (${p.file}:${p.line}) cannot be evaluated, so terraform plan fails too: ${p.message}`);
     throw new E2eInputError([...boots, ...rest].join("; "));
   }
@@ -275,12 +280,9 @@ async function scenarioRun(config: ModuleConfig, scenario: Scenario, opts: E2eOp
     if (!started.some((a) => a.instance && !unsupported(a, session.startsOn))) return notRun(started, t0, scenario, session.startsOn);
     const launchedAt = Date.now();
     for (const live of lives.values()) {
-      const boot = live.payload.boot;
       // Terraform's plan fails on it too: the template is not runnable as written (bad input, exit 2).
-      if (boot.kind === "error" && live.payload.agents.some((a) => a.count > 0 && !unsupported(a, session.startsOn))) {
-        const at = boot.attr ?? live.payload.resource;
-        throw new E2eInputError(`${live.address}.${boot.attribute} (${at.file}:${at.pos.line}) cannot be evaluated, so terraform plan fails too: ${boot.message}`);
-      }
+      const error = bootError(live.payload);
+      if (error && live.payload.agents.some((a) => a.count > 0 && !unsupported(a, session.startsOn))) throw new E2eInputError(error);
       live.problem = await session.boot(live, "fresh", ctx.owner.name);
     }
     const expected: AgentExpectation[] = started.filter((a) => a.instance).map((a) => ({ agent: a, live: lives.get(a.instance!), logFrom: 0 }));
@@ -342,12 +344,12 @@ async function claimAndCheck(session: Session, workspaceId: string, createdAgent
   progress("every agent was ready before the claim; claiming the prebuild for e2e-user");
   const claimed = await admin.claim(workspaceId, { owner: "e2e-user" });
   const deadline = Date.now() + opts.timeoutMs;
-  const reinitsOf = (name: string) => readAgentLog(logFile(name)).filter((l) => l.msg === "reinitializing").length;
-  // The lifecycle state the agent reported last after its reinit (starting, ready, start_error, …).
-  const settledAs = (name: string) => {
+  // Per agent, from one read of its log: reinits, and the lifecycle state it reported last after the
+  // first reinit (starting, ready, start_error, …).
+  const afterClaim = (name: string) => {
     const lines = readAgentLog(logFile(name));
     const reinit = lines.findIndex((l) => l.msg === "reinitializing");
-    return reinit < 0 ? undefined : lines.slice(reinit).filter((l) => l.msg === "lifecycle").pop()?.state;
+    return { reinits: lines.filter((l) => l.msg === "reinitializing").length, settledAs: reinit < 0 ? undefined : lines.slice(reinit).filter((l) => l.msg === "lifecycle").pop()?.state };
   };
   const SETTLED = new Set(["ready", "start_error", "start_timeout"]);
   const states = async () => {
@@ -356,7 +358,11 @@ async function claimAndCheck(session: Session, workspaceId: string, createdAgent
   };
   for (;;) {
     const s = await states();
-    if (exercised.every((r) => reinitsOf(r.agent) >= 1 && SETTLED.has(String(settledAs(r.agent))) && s.get(r.agent)?.state === settledAs(r.agent)) || Date.now() > deadline) break;
+    const settled = exercised.every((r) => {
+      const a = afterClaim(r.agent);
+      return a.reinits >= 1 && SETTLED.has(String(a.settledAs)) && s.get(r.agent)?.state === a.settledAs;
+    });
+    if (settled || Date.now() > deadline) break;
     await new Promise((r) => setTimeout(r, 150));
   }
   const tokens = new Map(createdAgents.map((a) => [a.name, a.auth_token]));
@@ -364,13 +370,14 @@ async function claimAndCheck(session: Session, workspaceId: string, createdAgent
   const s = await states();
   for (const [i, r] of exercised.entries()) {
     const result = results.find((x) => x.agent === r.agent)!;
-    result.reinits = reinitsOf(r.agent);
+    const a = afterClaim(r.agent);
+    result.reinits = a.reinits;
     result.lifecycle = s.get(r.agent)?.state ?? "unknown";
     if (result.reinits !== 1) failures.push(`agent ${r.agent} re-initialised ${result.reinits} times after the claim (expected exactly once)`);
     // A start script that failed for want of the network before the claim fails again after it.
     const explained = result.lifecycle === "start_error" ? await session.startErrorExplained(claimed.build.id, s.get(r.agent)!.id, r.agent) : undefined;
     if (explained) session.notes.push(`agent ${r.agent} after the claim: ${explained}; the agent itself re-initialised and authenticated`);
-    else if (settledAs(r.agent) !== "ready" || result.lifecycle !== "ready") failures.push(`agent ${r.agent} is not ready again after the claim (lifecycle ${result.lifecycle})`);
+    else if (a.settledAs !== "ready" || result.lifecycle !== "ready") failures.push(`agent ${r.agent} is not ready again after the claim (lifecycle ${result.lifecycle})`);
     if (!second[i]) failures.push(`agent ${r.agent} got a second reinit event after re-opening its stream`);
   }
   const owners = exercised.map((r) => readAgentLog(logFile(r.agent)).filter((l) => l.msg === "manifest").pop()?.owner);

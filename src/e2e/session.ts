@@ -31,9 +31,13 @@ export interface LogLine {
  * text (`<time> INFO  agent: manifest agent_name=main owner=alice`), read into the same shape.
  */
 export function readAgentLog(file: string, from = 0): LogLine[] {
-  if (!existsSync(file)) return [];
+  return existsSync(file) ? agentEvents(readFileSync(file).subarray(from).toString("utf8").split("\n")) : [];
+}
+
+/** The events among an agent log's lines (see readAgentLog). */
+function agentEvents(lines: string[]): LogLine[] {
   const out: LogLine[] = [];
-  for (const l of readFileSync(file).subarray(from).toString("utf8").split("\n")) {
+  for (const l of lines) {
     if (l.startsWith("{")) {
       try {
         out.push(JSON.parse(l) as LogLine);
@@ -86,7 +90,7 @@ const bootstrapMarker = (agent: string) => `# coder_agent.${agent}.init_script (
 export type StartsOn = (inst: PlannedInstance) => Map<string, AgentStart[]>;
 
 /** Reads boots with the agents' tokens as `tokenOf` gives them now (a boot may start an agent with its token alone). */
-export function startsReader(tokenOf: (agent: string) => string): StartsOn {
+function startsReader(tokenOf: (agent: string) => string): StartsOn {
   const cache = new WeakMap<PlannedInstance, Map<string, AgentStart[]>>();
   return (inst) => {
     let s = cache.get(inst);
@@ -347,16 +351,9 @@ export class Session {
     return undefined;
   }
 
-  /**
-   * The agent's log on the host (in its instance's sandbox), when the instance has one: where e2e's
-   * bootstrap writes it, or — for an agent the boot starts itself from a systemd unit, without its
-   * init_script — the log of the one unit whose agent authenticated as this agent.
-   */
+  /** The agent's log on the host, when its instance has a sandbox (see agentLogFile). */
   logOf(e: AgentExpectation): string | undefined {
-    const sbox = e.live?.sandbox;
-    if (!sbox) return undefined;
-    const own = sbox.hostPath(agentLog(e.agent.name));
-    return existsSync(own) ? own : (unitLogOf(sbox, e.agent.name) ?? own);
+    return e.live?.sandbox && agentLogFile(e.live.sandbox, e.agent.name);
   }
 
   /** Waits until every expected agent of `build` is ready (or cannot be), then reports each. */
@@ -364,23 +361,27 @@ export class Session {
     const { admin, opts } = this;
     const failures: string[] = [];
     const results: AgentResult[] = [];
-    const lines = (e: AgentExpectation) => readAgentLog(this.logOf(e) ?? "", e.logFrom);
-    const refused = (e: AgentExpectation) => lines(e).find((l) => l.msg === "authentication refused");
+    // What an agent's log says since the build started: read once per look, every check below reads it.
+    const look = (e: AgentExpectation) => {
+      const file = this.logOf(e);
+      const text = file && existsSync(file) ? readFileSync(file).subarray(e.logFrom).toString("utf8") : "";
+      const raw = text.split("\n");
+      const events = agentEvents(raw);
+      return {
+        written: text.length > 0,
+        events,
+        refusal: events.find((l) => l.msg === "authentication refused"),
+        manifest: events.filter((l) => l.msg === "manifest").pop(),
+        // The agent CLI printed a fatal error and exited (no token, a bad URL, …).
+        fatal: raw.find((l) => l.startsWith("provisioner: ")),
+        // The bootstrap (--fuzz-bootstrap) found itself split or altered on the way and stopped.
+        stoppedBootstrap: raw.find((l) => l.startsWith("provisioner bootstrap: ")),
+      };
+    };
+    type Look = ReturnType<typeof look>;
     // Authenticated as another agent: final, it will not become itself.
-    const asSibling = (e: AgentExpectation) => {
-      const m = lines(e).filter((l) => l.msg === "manifest").pop();
-      return m !== undefined && m.agent_name !== e.agent.name;
-    };
-    const logText = (e: AgentExpectation) => {
-      const f = this.logOf(e);
-      return f && existsSync(f) ? readFileSync(f).subarray(e.logFrom).toString("utf8").split("\n") : [];
-    };
-    // The agent CLI printed a fatal error and exited (no token, a bad URL, …).
-    const fatal = (e: AgentExpectation) => logText(e).find((l) => l.startsWith("provisioner: "));
-    // The bootstrap (--fuzz-bootstrap) found itself split or altered on the way and stopped.
-    const stoppedBootstrap = (e: AgentExpectation) => logText(e).find((l) => l.startsWith("provisioner bootstrap: "));
-    const written = (e: AgentExpectation) => fileSize(this.logOf(e) ?? "") > e.logFrom;
-    const final = (e: AgentExpectation, state: string | undefined) => !!state && FINAL_NOT_READY.has(state) && (!SHUTDOWN.has(state) || lines(e).some((l) => l.msg === "lifecycle" && l.state === state));
+    const asSibling = (e: AgentExpectation, l: Look) => l.manifest !== undefined && l.manifest.agent_name !== e.agent.name;
+    const final = (l: Look, state: string | undefined) => !!state && FINAL_NOT_READY.has(state) && (!SHUTDOWN.has(state) || l.events.some((x) => x.msg === "lifecycle" && x.state === state));
     const states = async () => {
       const ws = await admin.workspace(build.workspaceId);
       return new Map(ws.latest_build.resources.flatMap((r) => r.agents.map((x) => [x.name, x.lifecycle_state] as const)));
@@ -392,12 +393,13 @@ export class Session {
     while (!opts.signal?.aborted) {
       const s = await states();
       for (const { agent } of active) if (s.get(agent.name) === "ready" && !readyAt.has(agent.name)) readyAt.set(agent.name, Date.now() - launchedAt);
+      const looks = new Map(active.filter((e) => !readyAt.has(e.agent.name)).map((e) => [e, look(e)]));
       // start_error and start_timeout are final: a startup script failed or ran past its timeout.
-      const pending = active.filter((e) => !readyAt.has(e.agent.name) && !refused(e) && !fatal(e) && !stoppedBootstrap(e) && !asSibling(e) && !final(e, s.get(e.agent.name)));
+      const pending = [...looks].filter(([e, l]) => !l.refusal && !l.fatal && !l.stoppedBootstrap && !asSibling(e, l) && !final(l, s.get(e.agent.name))).map(([e]) => e);
       if (pending.length === 0 || Date.now() > deadline) break;
       // Agents whose init script never ran: the boot finished long ago and nothing wrote their log.
       // (An agent the boot started itself, without its init_script, shows in the coordinator only.)
-      const neverStarted = pending.filter((e) => !written(e) && (s.get(e.agent.name) ?? "created") === "created");
+      const neverStarted = pending.filter((e) => !looks.get(e)!.written && (s.get(e.agent.name) ?? "created") === "created");
       const bootsDone = pending.every((e) => /scripts-user done|exited/.test(tail(e.live!.sandbox!.hostPath("/var/log/provisioner/boot.log"), 200).join("\n")));
       // …or every one waits in a loop for a device the template does not attach (it never appears).
       const stuck = pending.every((e) => e.live?.waits?.length);
@@ -439,31 +441,31 @@ export class Session {
         continue;
       }
       const logFile = this.logOf(e)!;
-      const manifest = lines(e).filter((l) => l.msg === "manifest").pop();
-      const refusal = refused(e);
+      const l = look(e);
+      const { manifest, refusal } = l;
       let result: AgentOutcome = "ok";
       let reason: string | null = null;
       const seenByCoordinator = readyAt.has(a.name) || (finalStates.get(a.name) ?? "created") !== "created";
-      if (!written(e) && !seenByCoordinator) {
+      if (!l.written && !seenByCoordinator) {
         result = "never_started";
         reason = bootProblem(e) ?? neverStartedReason(sbox, inst, e.live?.waits ?? []);
-      } else if (stoppedBootstrap(e) && !seenByCoordinator) {
+      } else if (l.stoppedBootstrap && !seenByCoordinator) {
         result = "never_started";
-        reason = `its init_script stopped itself: ${stoppedBootstrap(e)!.slice("provisioner bootstrap: ".length)}`;
+        reason = `its init_script stopped itself: ${l.stoppedBootstrap.slice("provisioner bootstrap: ".length)}`;
       } else if (refusal) {
         result = "refused";
         // A rebooted machine ran the files and runcmd of its first boot: that is where the agent was started.
         reason = `authentication refused with HTTP ${refusal.status}: ${String(refusal.message)}${refusal.status === 409 || refusal.status === 404 ? whereStarted(e.live!.firstBoot ?? e.live!.payload, a, opts.dir, this.startsOn) : ""}`;
-      } else if (fatal(e) && !readyAt.has(a.name)) {
+      } else if (l.fatal && !readyAt.has(a.name)) {
         result = "not_ready";
-        reason = `the agent exited: ${fatal(e)!.slice("provisioner: ".length)}${tail(logFile, 2, e.logFrom).length ? ` (${tail(logFile, 2, e.logFrom).join(" | ")})` : ""}`;
+        reason = `the agent exited: ${l.fatal.slice("provisioner: ".length)}${tail(logFile, 2, e.logFrom).length ? ` (${tail(logFile, 2, e.logFrom).join(" | ")})` : ""}`;
       } else if (manifest && manifest.agent_name !== a.name) {
         result = "wrong_agent";
         reason = `it authenticated as its sibling "${String(manifest.agent_name)}"${whereStarted(e.live!.payload, a, opts.dir, this.startsOn) || " (check its CODER_AGENT_NAME)"}`;
       } else if (manifest && idOf.has(a.name) && manifest.agent_id !== idOf.get(a.name)) {
         result = "wrong_agent";
         reason = `it authenticated as the agent "${a.name}" of an earlier build (${String(manifest.agent_id)}), not build ${build.number}'s`;
-      } else if (!readyAt.has(a.name) && final(e, finalStates.get(a.name))) {
+      } else if (!readyAt.has(a.name) && final(l, finalStates.get(a.name))) {
         const failing = base.scripts.filter((x) => x.status !== "ok");
         const explained = finalStates.get(a.name) === "start_error" && idOf.has(a.name) ? await this.startErrorExplained(build.id, idOf.get(a.name)!, a.name) : undefined;
         if (explained) {
@@ -531,6 +533,16 @@ function whereStarted(inst: PlannedInstance, a: PlannedAgent, dir: string, start
   if (!wrong) return "";
   const at = startLocation(inst, wrong, dir);
   return ` — started by \`${wrong.command}\` at ${at.file}:${at.line} (${wrong.origin})${droppedNote(wrong, "CODER_AGENT_NAME")}; fix: ${nameFix(a.name, wrong)}`;
+}
+
+/**
+ * An agent's log on the host: where e2e's bootstrap writes it, or — for an agent the boot starts
+ * itself from a systemd unit, without its init_script — the log of the one unit whose agent
+ * authenticated as this agent.
+ */
+export function agentLogFile(sbox: InstanceSandbox, name: string): string {
+  const own = sbox.hostPath(agentLog(name));
+  return existsSync(own) ? own : (unitLogOf(sbox, name) ?? own);
 }
 
 /** The log of the systemd unit that ran agent `name` and no other (its manifests name only it). */

@@ -8,8 +8,7 @@ import type { RuleContext } from "./rule.js";
 
 /** Plans the template as a started workspace of a real user, with each init_script carrying a marker. */
 export function createRuleContext(config: ModuleConfig): RuleContext {
-  const tokenOf = plannedToken;
-  const agent: WorkspaceContext["agent"] = (name) => ({ id: `00000000-0000-4000-8000-${Buffer.from(name).toString("hex").padEnd(12, "0").slice(0, 12)}`, token: tokenOf(name), initScript: markedInitScript(name, "https://coder.example.com/") });
+  const agent: WorkspaceContext["agent"] = (name) => ({ id: `00000000-0000-4000-8000-${Buffer.from(name).toString("hex").padEnd(12, "0").slice(0, 12)}`, token: plannedToken(name), initScript: markedInitScript(name, "https://coder.example.com/") });
   const plan = planTemplate(config, workspaceContext({ agent }));
   const cache = new Map<PlannedInstance, BootAnalysis>();
   let prebuild: { prebuild: Plan; claim: Plan } | undefined;
@@ -17,7 +16,7 @@ export function createRuleContext(config: ModuleConfig): RuleContext {
   return {
     plan,
     dir: config.dir,
-    tokenOf,
+    tokenOf: plannedToken,
     prebuild: () => (prebuild ??= prebuildPlans(config, { agent })),
     stopped: () => (stopped ??= planTemplate(config, workspaceContext({ agent, transition: "stop" }))),
     boot(instance) {
@@ -28,7 +27,7 @@ export function createRuleContext(config: ModuleConfig): RuleContext {
           instance.agents.map((x) => x.name),
           initScriptMarker,
           instance.files,
-          tokenOf,
+          plannedToken,
         );
         cache.set(instance, a);
       }
